@@ -1,0 +1,204 @@
+"""Typed, validated settings built from layered sources (later wins).
+
+Sources, in order: defaults, `[tool.sophia-artemis]` in pyproject.toml, the editor's initializationOptions,
+then `workspace/configuration` section `sophiaArtemis`. Keys are snake_case in TOML and camelCase in
+editor JSON; both spellings are accepted everywhere. A bad value never stops anything: it produces a
+problem message naming the key and the default used instead.
+"""
+
+from __future__ import annotations
+
+import re
+import sys
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .rules import DEFAULT_DEBT_MARKERS, DEFAULT_THRESHOLDS, RULES, matches
+from .model import SEVERITIES
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover
+    import tomli as tomllib
+
+TOOL_KEY = "sophia-artemis"
+DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+@dataclass(frozen=True)
+class Settings:
+    select: tuple[str, ...] = ("SA",)
+    ignore: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    thresholds: Mapping[str, int] = field(default_factory=lambda: dict(DEFAULT_THRESHOLDS))
+    severity: Mapping[str, str] = field(default_factory=dict)
+    debt_markers: tuple[str, ...] = DEFAULT_DEBT_MARKERS
+    max_file_size: int = DEFAULT_MAX_FILE_SIZE
+
+    def enabled(self, rule_id: str) -> bool:
+        return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
+
+    def severity_of(self, rule_id: str) -> str:
+        return self.severity.get(rule_id) or RULES[rule_id].severity
+
+    def threshold(self, key: str) -> int:
+        return self.thresholds.get(key, DEFAULT_THRESHOLDS[key])
+
+    def with_rules(self, select: Iterable[str] | None = None, ignore: Iterable[str] | None = None) -> Settings:
+        """Settings with a command line's --select/--ignore applied on top."""
+        out = self
+        if select:
+            out = replace(out, select=tuple(select))
+        if ignore:
+            out = replace(out, ignore=out.ignore + tuple(ignore))
+        return out
+
+
+def _snake(key: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", key).lower()
+
+
+def _rule_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        value = [v for v in re.split(r"[,\s]+", value) if v]
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        items = tuple(v.strip().upper() for v in value if v.strip())
+        if all(re.fullmatch(r"SA\d{0,3}", v) for v in items):
+            return items
+    return None
+
+
+def _str_list(value: Any) -> tuple[str, ...] | None:
+    if isinstance(value, str):
+        return (value,)
+    if isinstance(value, (list, tuple)) and all(isinstance(v, str) for v in value):
+        return tuple(value)
+    return None
+
+
+def _positive_int(value: Any) -> int | None:
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int) and value >= 0:
+        return value
+    if isinstance(value, float) and value.is_integer() and value >= 0:
+        return int(value)
+    return None
+
+
+class _Builder:
+    def __init__(self) -> None:
+        self.values: dict[str, Any] = {}
+        self.thresholds = dict(DEFAULT_THRESHOLDS)
+        self.severity: dict[str, str] = {}
+        self.problems: list[str] = []
+
+    def bad(self, source: str, key: str, value: Any, expected: str, default: Any) -> None:
+        self.problems.append(
+            f"{source}: setting '{key}' must be {expected}, got {value!r}; using {default!r} instead"
+        )
+
+    def apply(self, source: str, mapping: Mapping[str, Any]) -> None:
+        if not isinstance(mapping, Mapping):
+            self.problems.append(f"{source}: settings must be a table/object, got {type(mapping).__name__}; ignored")
+            return
+        for raw_key, value in mapping.items():
+            key = _snake(str(raw_key)).replace("-", "_")
+            if key in ("select", "ignore"):
+                rules = _rule_list(value)
+                if rules is None:
+                    self.bad(source, key, value, "a list of rule ids or prefixes like 'SA101' or 'SA1'", "unchanged")
+                else:
+                    self.values[key] = rules
+            elif key in ("exclude", "debt_markers"):
+                items = _str_list(value)
+                if items is None:
+                    self.bad(source, key, value, "a list of strings", "unchanged")
+                else:
+                    self.values[key] = items
+            elif key == "max_file_size":
+                size = _positive_int(value)
+                if size is None or size == 0:
+                    self.bad(source, key, value, "a positive number of bytes", DEFAULT_MAX_FILE_SIZE)
+                else:
+                    self.values[key] = size
+            elif key == "thresholds":
+                self._thresholds(source, value)
+            elif key == "severity":
+                self._severity(source, value)
+            elif key in ("architecture",):
+                continue  # owned by later features; not an error to have it
+            else:
+                self.problems.append(f"{source}: unknown setting '{raw_key}'; ignored")
+
+    def _thresholds(self, source: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            self.bad(source, "thresholds", value, "a table of numbers", "defaults")
+            return
+        for raw_key, number in value.items():
+            key = _snake(str(raw_key)).replace("-", "_")
+            if key not in DEFAULT_THRESHOLDS:
+                self.problems.append(
+                    f"{source}: unknown threshold 'thresholds.{raw_key}' "
+                    f"(known: {', '.join(sorted(DEFAULT_THRESHOLDS))}); ignored"
+                )
+                continue
+            n = _positive_int(number)
+            if n is None:
+                self.bad(source, f"thresholds.{raw_key}", number, "a whole number >= 0", DEFAULT_THRESHOLDS[key])
+                self.thresholds[key] = DEFAULT_THRESHOLDS[key]
+            else:
+                self.thresholds[key] = n
+
+    def _severity(self, source: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            self.bad(source, "severity", value, "a table of rule id = severity", "defaults")
+            return
+        for rule_id, sev in value.items():
+            rid = str(rule_id).upper()
+            if rid not in RULES:
+                self.problems.append(f"{source}: unknown rule '{rule_id}' in 'severity'; ignored")
+            elif sev not in SEVERITIES:
+                self.bad(source, f"severity.{rule_id}", sev, "one of " + ", ".join(SEVERITIES), RULES[rid].severity)
+                self.severity.pop(rid, None)
+            else:
+                self.severity[rid] = sev
+
+    def build(self) -> Settings:
+        return Settings(thresholds=self.thresholds, severity=self.severity, **self.values)
+
+
+def build_settings(layers: Iterable[tuple[str, Mapping[str, Any] | None]]) -> tuple[Settings, list[str]]:
+    """Fold (source name, mapping) layers over the defaults. Returns the settings and the problems found."""
+    builder = _Builder()
+    for source, mapping in layers:
+        if mapping is not None:
+            builder.apply(source, mapping)
+    return builder.build(), builder.problems
+
+
+def read_pyproject(root: Path) -> tuple[dict[str, Any] | None, list[str]]:
+    """`[tool.sophia-artemis]` of `root/pyproject.toml`: (table or None, problems). Never raises."""
+    path = root / "pyproject.toml"
+    if not path.exists():
+        return None, []
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        return None, [f"{path}: cannot parse ({exc}); using default settings"]
+    except (OSError, UnicodeDecodeError) as exc:
+        return None, [f"{path}: cannot read ({exc.__class__.__name__}: {exc}); using default settings"]
+    table = data.get("tool", {}).get(TOOL_KEY)
+    if table is not None and not isinstance(table, dict):
+        return None, [f"{path}: [tool.{TOOL_KEY}] must be a table; using default settings"]
+    return table, []
+
+
+def project_settings(root: Path, *extra: tuple[str, Mapping[str, Any] | None]) -> tuple[Settings, list[str]]:
+    """Defaults, then pyproject.toml under `root`, then any extra layers (editor settings)."""
+    table, problems = read_pyproject(root)
+    settings, more = build_settings([(f"{root / 'pyproject.toml'} [tool.{TOOL_KEY}]", table), *extra])
+    return settings, problems + more

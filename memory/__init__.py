@@ -1,0 +1,1 @@
+"""Project, session and semantic memory (no protocol code here)."""

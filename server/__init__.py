@@ -1,0 +1,1 @@
+"""The outward-facing layer: the language server and the command line."""

@@ -62,8 +62,8 @@ DEFAULT_THRESHOLDS: dict[str, int] = {
     "cyclomatic": 10,
     "cognitive": 15,
     "function_length": 100,
-    "parameters": 7,
-    "nesting": 4,
+    "parameters": 8,
+    "nesting": 5,
     "maintainability": 10,
 }
 

@@ -51,7 +51,7 @@ def test_complex_function_reports_on_its_name_with_figures_and_threshold():
 
 
 def test_nesting_finding_points_at_the_deepest_block():
-    result = run(COMPLEX)
+    result = run(COMPLEX, build_settings([("test", {"thresholds": {"nesting": 4}})])[0])
     sa105 = next(f for f in result.findings if f.rule == "SA105")
     assert sa105.data["depth"] == 5
     (related,) = sa105.related
@@ -73,7 +73,7 @@ def test_select_and_ignore_prefixes():
 
 def test_suppression_on_the_line_with_rule_and_reason():
     source = COMPLEX.replace("def tangled(a, b, c, d):", "def tangled(a, b, c, d):  # sophia: ignore[SA101, SA105] -- legacy")
-    result = run(source)
+    result = run(source, build_settings([("test", {"thresholds": {"nesting": 4}})])[0])
     assert "SA101" not in rules(result) and "SA105" not in rules(result)
     assert {f.rule for f in result.suppressed} == {"SA101", "SA105"}
     (s,) = result.suppressions
@@ -82,7 +82,8 @@ def test_suppression_on_the_line_with_rule_and_reason():
 
 def test_bare_suppression_silences_every_rule_on_the_line_but_not_syntax_errors():
     source = COMPLEX.replace("def tangled(a, b, c, d):", "def tangled(a, b, c, d):  # sophia: ignore")
-    assert not {"SA101", "SA105"} & set(rules(run(source)))
+    assert not {"SA101", "SA102"} & set(rules(run(source)))
+    assert {"SA101", "SA102"} <= set(rules(run(COMPLEX)))
     broken = "x = (1,  # sophia: ignore\n"
     assert "SA001" in rules(run(broken))
 

@@ -36,6 +36,7 @@ class Settings:
     severity: Mapping[str, str] = field(default_factory=dict)
     debt_markers: tuple[str, ...] = DEFAULT_DEBT_MARKERS
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
+    import_roots: tuple[str, ...] = ()  # folders (relative to the project root) that Python imports start from
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -112,7 +113,7 @@ class _Builder:
                     self.bad(source, key, value, "a list of rule ids or prefixes like 'SA101' or 'SA1'", "unchanged")
                 else:
                     self.values[key] = rules
-            elif key in ("exclude", "debt_markers"):
+            elif key in ("exclude", "debt_markers", "import_roots"):
                 items = _str_list(value)
                 if items is None:
                     self.bad(source, key, value, "a list of strings", "unchanged")

@@ -29,6 +29,10 @@ def test_wheel_contains_the_namespace_and_three_subpackages(tmp_path):
         "sophia_artemis/memory/__init__.py",
     ):
         assert required in names, required
+    # every subpackage on disk is in the wheel (pyproject lists them explicitly)
+    for layer in ("analysis", "memory", "server"):
+        for init in (REPO / layer).rglob("__init__.py"):
+            assert f"sophia_artemis/{init.relative_to(REPO).as_posix()}" in names, init
     # never a top-level `server`/`memory`/`analysis` package, and no tests or fixtures in the wheel
     tops = {n.split("/", 1)[0] for n in names}
     assert not tops & {"server", "memory", "analysis", "tests", "fixtures", "bench"}

@@ -9,17 +9,13 @@ from functools import lru_cache
 
 import tree_sitter
 
-from .document import Document, language
+from .document import Document
+from .functions import scan
 from .model import Range, Suppression
 
 SUPPRESSION_RE = re.compile(
     r"#\s*sophia:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*?))?\s*(?=#|$)", re.IGNORECASE
 )
-
-
-@lru_cache(maxsize=None)
-def _comment_query(lang: str) -> tree_sitter.Query:
-    return tree_sitter.Query(language(lang), "(comment) @c")
 
 
 @lru_cache(maxsize=16)
@@ -36,9 +32,7 @@ class Marker:
 
 
 def iter_comments(doc: Document) -> Iterator[tree_sitter.Node]:
-    cursor = tree_sitter.QueryCursor(_comment_query(doc.language))
-    for _, caps in cursor.matches(doc.tree.root_node):
-        yield caps["c"][0]
+    return iter(scan(doc).comments)
 
 
 def scan_comments(doc: Document, markers: tuple[str, ...]) -> tuple[list[Marker], list[Suppression]]:

@@ -59,7 +59,7 @@ class Document:
         old_end = max(start, old_index.offset(range_.end))
         source = self.source[:start] + new_bytes + self.source[old_end:]
         new_end = start + len(new_bytes)
-        new_index = LineIndex(source)
+        new_index = LineIndex.edited(old_index, start, old_end, new_bytes, source)
         self.tree.edit(
             start_byte=start,
             old_end_byte=old_end,
@@ -73,7 +73,7 @@ class Document:
         self.tree = self._parser.parse(source, self.tree)
 
     def range_of(self, node: tree_sitter.Node) -> Range:
-        return self.index.range(node.start_byte, node.end_byte)
+        return self.index.node_range(node)
 
     def position_of(self, offset: int) -> Position:
         return self.index.position(offset)

@@ -40,7 +40,7 @@ def measure_functions(
     source = doc.source
     index = doc.index
     out: list[FunctionInfo] = []
-    for func, name_node in iter_functions(doc.tree, doc.language):
+    for func, name_node in iter_functions(doc):
         name = name_node.text.decode("utf-8", "replace")
         try:
             if cache is None:
@@ -59,8 +59,8 @@ def measure_functions(
                 qualname=qualname(func, name),
                 name=name,
                 def_line=func.start_point[0] + 1,
-                range=index.range(func.start_byte, func.end_byte),
-                name_range=index.range(name_node.start_byte, name_node.end_byte),
+                range=index.node_range(func),
+                name_range=index.node_range(name_node),
                 metrics=metrics,
             )
         )

@@ -10,24 +10,62 @@ from __future__ import annotations
 import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 
 import tree_sitter
 
-from .document import language
+from .document import Document, language
 from .model import Metrics
 
 
 @lru_cache(maxsize=None)
-def _function_query(lang: str) -> tree_sitter.Query:
-    return tree_sitter.Query(language(lang), "(function_definition name: (identifier) @name) @def")
+def _scan_query(lang: str) -> tree_sitter.Query:
+    return tree_sitter.Query(language(lang), "(function_definition name: (identifier) @name) @def\n(comment) @c")
 
 
-def iter_functions(tree: tree_sitter.Tree, lang: str = "python") -> Iterator[tuple[tree_sitter.Node, tree_sitter.Node]]:
-    """(function_definition node, name node) pairs in document order, at any depth."""
-    cursor = tree_sitter.QueryCursor(_function_query(lang))
-    for _, caps in cursor.matches(tree.root_node):
-        yield caps["def"][0], caps["name"][0]
+@dataclass(frozen=True, slots=True)
+class TreeScan:
+    """What one pass of a tree-sitter query over the whole tree finds: functions and comments."""
+
+    functions: list[tuple[tree_sitter.Node, tree_sitter.Node]]  # (function_definition, its name)
+    comments: list[tree_sitter.Node]
+
+
+def _start(node: tree_sitter.Node) -> int:
+    return node.start_byte
+
+
+def _pair(caps: dict[str, list[tree_sitter.Node]]) -> list[tuple[tree_sitter.Node, tree_sitter.Node]]:
+    """(def, name) pairs in document order. Sorted by start, the i-th def and the i-th name belong
+    together: a def's name comes before any def nested in its body."""
+    defs = sorted(caps.get("def", ()), key=_start)
+    names = sorted(caps.get("name", ()), key=_start)
+    return list(zip(defs, names))
+
+
+def scan(doc: Document) -> TreeScan:
+    """Functions and comments of the document's current tree, computed once per tree (one query pass)."""
+    cached = doc.__dict__.get("_scan")
+    if cached is not None and cached[0] is doc.tree:
+        return cached[1]
+    caps = tree_sitter.QueryCursor(_scan_query(doc.language)).captures(doc.tree.root_node)
+    comments = caps.get("c", [])
+    comments.sort(key=_start)
+    result = TreeScan(_pair(caps), comments)
+    doc.__dict__["_scan"] = (doc.tree, result)
+    return result
+
+
+def iter_functions(
+    doc: Document | tree_sitter.Tree, lang: str = "python"
+) -> Iterator[tuple[tree_sitter.Node, tree_sitter.Node]]:
+    """(function_definition node, name node) pairs in document order, at any depth.
+
+    Given a Document the scan is shared with the other users of the same tree; a bare Tree is queried."""
+    if isinstance(doc, Document):
+        return iter(scan(doc).functions)
+    return iter(_pair(tree_sitter.QueryCursor(_scan_query(lang)).captures(doc.root_node)))
 
 
 def qualname(func: tree_sitter.Node, name: str) -> str:

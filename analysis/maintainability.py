@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 
 log = logging.getLogger(__name__)
 
@@ -22,14 +23,14 @@ def maintainability_index(source: str) -> float | None:
         return None
 
 
+_CODE_LINE = re.compile(rb"\n[ \t\f\v]*[^ \t\f\v\r\n#]")  # anchored on a literal: scans at C speed
+
+
 def line_counts(source: bytes) -> tuple[int, int]:
     """(loc, sloc): physical lines, and lines that are neither blank nor comment-only."""
     if not source:
         return 0, 0
-    lines = source.splitlines()
-    sloc = 0
-    for line in lines:
-        stripped = line.strip()
-        if stripped and not stripped.startswith(b"#"):
-            sloc += 1
-    return len(lines), sloc
+    if b"\r" in source:  # CR line ends: let splitlines decide what a line is
+        lines = source.splitlines()
+        return len(lines), sum(1 for ln in lines if (st := ln.strip()) and not st.startswith(b"#"))
+    return len(source.splitlines()), len(_CODE_LINE.findall(b"\n" + source))

@@ -68,6 +68,28 @@ class LineIndex:
         # tree-sitter rows count only \n; identical to LSP lines unless a lone \r occurs
         self._nl_starts = self.starts if b"\r" not in source else None
 
+    @classmethod
+    def edited(cls, old: LineIndex, start: int, old_end: int, inserted: bytes, source: bytes) -> LineIndex:
+        """The index of `source` = old source with [start, old_end) replaced by `inserted`, reusing the
+        old line table (O(lines) list shifting instead of a rescan). Falls back to a rescan around `\r`."""
+        if b"\r" in source or b"\r" in old.source:
+            return cls(source)
+        delta = len(inserted) - (old_end - start)
+        starts = old.starts
+        keep = bisect_right(starts, start)
+        tail = bisect_right(starts, old_end)
+        new = starts[:keep]
+        pos = inserted.find(b"\n")
+        while pos != -1:
+            new.append(start + pos + 1)
+            pos = inserted.find(b"\n", pos + 1)
+        new.extend([s + delta for s in starts[tail:]] if delta else starts[tail:])
+        index = cls.__new__(cls)
+        index.source = source
+        index.starts = new
+        index._nl_starts = new
+        return index
+
     @property
     def line_count(self) -> int:
         return len(self.starts)
@@ -115,6 +137,19 @@ class LineIndex:
 
     def range(self, start_byte: int, end_byte: int) -> Range:
         return Range(self.position(start_byte), self.position(end_byte))
+
+    def node_position(self, offset: int, point: tuple[int, int]) -> Position:
+        """Position of a tree-sitter node boundary from its byte offset and point: no search needed when
+        rows are LSP lines and the line's prefix is ASCII (the common case)."""
+        row, column = point
+        if self._nl_starts is self.starts and self.source[offset - column : offset].isascii():
+            return Position(row, column)
+        return self.position(offset)
+
+    def node_range(self, node) -> Range:
+        return Range(
+            self.node_position(node.start_byte, node.start_point), self.node_position(node.end_byte, node.end_point)
+        )
 
     def _rows(self) -> list[int]:
         if self._nl_starts is None:

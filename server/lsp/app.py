@@ -1,0 +1,100 @@
+"""Build the language server from its feature modules, and run it on stdio or TCP."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from pathlib import Path
+
+from lsprotocol import types
+from sophia_artemis import __version__
+
+from . import code_actions, diagnostics, logs, metrics_view, symbols, sync, workspace
+from .configuration import SettingsStore
+from .engine import DEFAULT_DEBOUNCE, WorkspaceEngine
+from .transport import SophiaServer
+
+log = logging.getLogger(__name__)
+
+NAME = "sophia-artemis"
+
+
+def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
+    server = SophiaServer(NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
+    store = SettingsStore()
+    engine = WorkspaceEngine(store, debounce=debounce)
+    session = workspace.setup(server, engine, store)
+    sync.setup(server, engine, on_pyproject_saved=session.pyproject_changed)
+    diags = diagnostics.setup(server, engine)
+    actions = code_actions.setup(server, engine)
+    view = metrics_view.setup(server, engine)
+    outline = symbols.setup(server, engine)
+
+    def on_skipped(doc: object, message: str) -> None:
+        server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
+
+    engine.on_skipped = on_skipped
+
+    @server.feature(types.INITIALIZE)
+    def initialize(params: types.InitializeParams) -> None:
+        handler = getattr(server, "log_handler", None)
+        if handler is not None:
+            handler.attach()
+        caps = params.capabilities
+        session.initialize(params)
+        for feature in (diags, actions, view, outline):
+            feature.configure(caps)
+        client = params.client_info
+        log.info(
+            "%s %s serving %s",
+            NAME,
+            __version__,
+            f"{client.name} {client.version or ''}".strip() if client else "a client",
+        )
+
+    @server.feature(types.SHUTDOWN)
+    def shutdown(params: None) -> None:
+        engine.close_all()
+
+    server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks
+    return server
+
+
+def run(
+    transport: str = "stdio",
+    host: str | None = None,
+    port: int | None = None,
+    log_file: str | Path | None = None,
+    log_level: str = "INFO",
+) -> int:
+    """Serve until the client says `exit` (or goes away). Returns the exit code LSP asks for.
+
+    On stdio the process ends here (os._exit): pygls reads stdin in a worker thread that may be blocked
+    in read() forever, and interpreter shutdown would wait for it.
+    """
+    stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
+    sys.stdout = sys.stderr  # a stray print() must never corrupt the protocol stream
+    server = create_server()
+    server.log_handler = logs.configure(server, log_file, log_level)  # type: ignore[attr-defined]
+    log.info("starting %s %s on %s", NAME, __version__, transport)
+    try:
+        if transport == "tcp":
+            server.start_tcp(host or "127.0.0.1", port or 2087)
+        else:
+            server.start_io(stdin, stdout)
+    except Exception:
+        log.exception("the server stopped on an error")
+        server.exit_code = 1
+    server.engine.close_all()  # type: ignore[attr-defined]  # also when the client left without `shutdown`
+    code = server.exit_code
+    log.info("exiting with code %d", code)
+    if transport != "tcp":
+        logging.shutdown()
+        sys.stderr.flush()
+        os._exit(code)
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(run())

@@ -1,0 +1,82 @@
+"""radon's maintainability index, computed in a worker process.
+
+Not a thread: radon parses the whole file with `ast` and walks it in Python, holding the GIL for tens of
+milliseconds at a stretch (about 270 ms of it for an 8,000-line file), and every keystroke that arrives
+meanwhile would wait for it - measured at 75-170 ms edit-to-diagnostics latency instead of ~20 ms. One
+worker process, started on first use from a forkserver (so neither this multithreaded process is forked nor
+`__main__` re-run), takes it off the server's interpreter entirely. Where that is unavailable (Windows, or
+the worker cannot start), the computation falls back to a thread.
+
+Small texts stay in a thread anyway: under PROCESS_THRESHOLD bytes radon is done in ~15 ms, less than a
+second interpreter costs to start, so most sessions never start one.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import gc
+import logging
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+
+from sophia_artemis.analysis import maintainability_index
+
+log = logging.getLogger(__name__)
+
+PROCESS_THRESHOLD = 20_000  # bytes of text; about 600 lines
+
+
+class MaintainabilityWorker:
+    def __init__(self, use_process: bool = True) -> None:
+        self._use_process = use_process and "forkserver" in multiprocessing.get_all_start_methods()
+        self._pool: ProcessPoolExecutor | None = None
+
+    def _executor(self) -> ProcessPoolExecutor:
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(
+                max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+            )
+        return self._pool
+
+    async def compute(self, text: str) -> float | None:
+        loop = asyncio.get_running_loop()
+        if self._use_process and len(text) >= PROCESS_THRESHOLD:
+            for attempt in (1, 2):
+                try:
+                    return await loop.run_in_executor(self._executor(), maintainability_index, text)
+                except (BrokenProcessPool, OSError, RuntimeError) as exc:
+                    # the worker died (killed, out of memory) or could not start: a fresh one, then threads
+                    log.warning(
+                        "maintainability worker failed (%s); %s",
+                        exc,
+                        "restarting it" if attempt == 1 else "using a thread",
+                    )
+                    self._discard()
+            self._use_process = False
+        return await asyncio.to_thread(maintainability_index, text)
+
+    def _discard(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Stop the worker (on shutdown); a computation still running is abandoned."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:  # a long computation is not waited for
+            if process.is_alive():
+                process.terminate()
+        # joined, so no semaphore or process is left for multiprocessing's resource tracker to complain about
+        try:
+            pool.shutdown(wait=True)
+        except Exception:  # a terminated worker may leave the pool "broken"; it is going anyway
+            log.debug("maintainability worker shutdown", exc_info=True)
+        # the pool's queues hold named semaphores, released by finalizers; the server ends with os._exit,
+        # which runs none, so collect them now
+        del pool, processes
+        gc.collect()

@@ -23,20 +23,14 @@ def _parser(lang: str) -> tree_sitter.Parser:
     return tree_sitter.Parser(language(lang))
 
 
-class Document:
-    """Text as UTF-8 bytes plus its tree-sitter tree.
+class TextBuffer:
+    """Text as UTF-8 bytes with its line index, edited with LSP content changes (a range in UTF-16
+    positions, or None for the whole text). Used as is for text that is not parsed."""
 
-    `apply_change` takes LSP content changes (a range in UTF-16 positions, or None for the whole text),
-    edits the old tree so tree-sitter can reuse every unchanged subtree, and re-parses.
-    """
-
-    def __init__(self, text: str | bytes, language_name: str = "python", version: int = 0) -> None:
-        self.language = language_name
+    def __init__(self, text: str | bytes, version: int = 0) -> None:
         self.version = version
-        self._parser = _parser(language_name)
         self.source = text if isinstance(text, bytes) else encode(text)
         self.index = LineIndex(self.source)
-        self.tree = self._parser.parse(self.source)
 
     @property
     def text(self) -> str:
@@ -45,35 +39,53 @@ class Document:
     def apply_change(self, range_: Range | None, new_text: str, version: int | None = None) -> None:
         new_bytes = encode(new_text)
         if range_ is None:
-            self.source = new_bytes
-            self.index = LineIndex(self.source)
-            self.tree = self._parser.parse(self.source)
+            self._replace_all(new_bytes)
         else:
-            self._apply_incremental(range_, new_bytes)
+            old_index = self.index
+            start = old_index.offset(range_.start)
+            old_end = max(start, old_index.offset(range_.end))
+            source = self.source[:start] + new_bytes + self.source[old_end:]
+            self.source = source
+            self.index = LineIndex.edited(old_index, start, old_end, new_bytes, source)
+            self._edited(old_index, start, old_end, start + len(new_bytes))
         if version is not None:
             self.version = version
 
-    def _apply_incremental(self, range_: Range, new_bytes: bytes) -> None:
-        old_index = self.index
-        start = old_index.offset(range_.start)
-        old_end = max(start, old_index.offset(range_.end))
-        source = self.source[:start] + new_bytes + self.source[old_end:]
-        new_end = start + len(new_bytes)
-        new_index = LineIndex.edited(old_index, start, old_end, new_bytes, source)
+    def _replace_all(self, new_bytes: bytes) -> None:
+        self.source = new_bytes
+        self.index = LineIndex(new_bytes)
+
+    def _edited(self, old_index: LineIndex, start: int, old_end: int, new_end: int) -> None:
+        """Hook for subclasses: [start, old_end) of the old text is now [start, new_end)."""
+
+    def position_of(self, offset: int) -> Position:
+        return self.index.position(offset)
+
+
+class Document(TextBuffer):
+    """A TextBuffer kept parsed with tree-sitter: each edit is applied to the old tree, so tree-sitter
+    reuses every unchanged subtree when it re-parses."""
+
+    def __init__(self, text: str | bytes, language_name: str = "python", version: int = 0) -> None:
+        super().__init__(text, version)
+        self.language = language_name
+        self._parser = _parser(language_name)
+        self.tree = self._parser.parse(self.source)
+
+    def _replace_all(self, new_bytes: bytes) -> None:
+        super()._replace_all(new_bytes)
+        self.tree = self._parser.parse(self.source)
+
+    def _edited(self, old_index: LineIndex, start: int, old_end: int, new_end: int) -> None:
         self.tree.edit(
             start_byte=start,
             old_end_byte=old_end,
             new_end_byte=new_end,
             start_point=old_index.point(start),
             old_end_point=old_index.point(old_end),
-            new_end_point=new_index.point(new_end),
+            new_end_point=self.index.point(new_end),
         )
-        self.source = source
-        self.index = new_index
-        self.tree = self._parser.parse(source, self.tree)
+        self.tree = self._parser.parse(self.source, self.tree)
 
     def range_of(self, node: tree_sitter.Node) -> Range:
         return self.index.node_range(node)
-
-    def position_of(self, offset: int) -> Position:
-        return self.index.position(offset)

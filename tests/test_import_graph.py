@@ -24,16 +24,12 @@ from sophia_artemis.analysis.imports import (
     strongly_connected_components,
 )
 from sophia_artemis.analysis.imports import graph as graph_module
+from support import write_files
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "graph_project"
 
 
-def make(root: Path, files: dict[str, str]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content), encoding="utf-8")
-    return root
+make = write_files
 
 
 def py(source: str) -> list[tuple]:

@@ -10,16 +10,12 @@ import pytest
 from sophia_artemis.analysis.imports import build_graph, file_imports
 from sophia_artemis.analysis.imports.javascript import JsResolver, package_name
 from sophia_artemis.analysis.imports.tsconfig import load_compiler_paths, loads_jsonc
+from support import write_files
 
 FIXTURE = Path(__file__).resolve().parent.parent / "fixtures" / "graph_project"
 
 
-def make(root: Path, files: dict[str, str]) -> Path:
-    for rel, content in files.items():
-        path = root / rel
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(textwrap.dedent(content), encoding="utf-8")
-    return root
+make = write_files
 
 
 def js(source: str, name: str = "m.ts") -> list[tuple]:

@@ -31,7 +31,7 @@ from sophia_artemis.analysis import (
     Settings,
     analyze,
 )
-from sophia_artemis.analysis.text import LineIndex, encode
+from sophia_artemis.analysis.document import TextBuffer
 
 from .configuration import SettingsStore
 from .mi_worker import MaintainabilityWorker
@@ -48,32 +48,7 @@ MAINTAINABILITY_IDLE = 1.0
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 
 
-class PlainText:
-    """An open document kept as text only (not Python, too big, or binary); same edit API as Document."""
-
-    def __init__(self, text: str | bytes, version: int = 0) -> None:
-        self.source = text if isinstance(text, bytes) else encode(text)
-        self.index = LineIndex(self.source)
-        self.version = version
-
-    @property
-    def text(self) -> str:
-        return self.source.decode("utf-8", "replace")
-
-    def apply_change(self, range_: Range | None, new_text: str, version: int | None = None) -> None:
-        new_bytes = encode(new_text)
-        if range_ is None:
-            self.source = new_bytes
-        else:
-            start = self.index.offset(range_.start)
-            end = max(start, self.index.offset(range_.end))
-            self.source = self.source[:start] + new_bytes + self.source[end:]
-        self.index = LineIndex(self.source)
-        if version is not None:
-            self.version = version
-
-
-Buffer = Document | PlainText
+Buffer = Document | TextBuffer
 
 
 @dataclass(eq=False)
@@ -166,7 +141,7 @@ class WorkspaceEngine:
             path=path,
             language_id=language_id,
             version=version,
-            buffer=PlainText(text, version),
+            buffer=TextBuffer(text, version),
             root=self.settings.project_root(path),
             python=is_python(uri, language_id),
             has_nul="\0" in text,
@@ -288,7 +263,7 @@ class WorkspaceEngine:
             if not isinstance(doc.buffer, Document):
                 doc.buffer = Document(doc.buffer.source, version=doc.version)
         elif isinstance(doc.buffer, Document):
-            doc.buffer = PlainText(doc.buffer.source, doc.version)
+            doc.buffer = TextBuffer(doc.buffer.source, doc.version)
         entering = reason is not None and doc.skipped is None
         doc.skipped = reason
         if entering:

@@ -1,0 +1,494 @@
+"""Files on disk: which ones to analyse, reading them safely, and analysing one file.
+
+Pure: paths in, plain (picklable) dataclasses out - the command line sends paths to worker processes
+and gets `FileReport`s back.
+
+Discovery (`discover`)
+    * A file named on the command line is always taken if it is Python (`.py`, `.pyi`); any other file
+      is reported as skipped.
+    * A folder is walked in sorted order. Skipped while walking: what the `.gitignore` files say (the
+      repository's root one, nested ones - a deeper file wins, the last matching line within a file
+      wins, `!` re-includes - and `.git/info/exclude`), the configuration's `exclude` patterns
+      (gitignore-style, relative to the project root) and, always, version-control and tool folders
+      (`.git`, `.hg`, `.svn`, `.sophia`, `__pycache__`, `node_modules`, `.tox`, `.nox`, `.mypy_cache`,
+      `.pytest_cache`, `.ruff_cache`, `.venv`, `venv` and any folder holding a `pyvenv.cfg`).
+      `build/` and `dist/` are skipped only when ignored like anything else.
+    * `.gitignore` files count whether or not the folder is a git repository; when it is one, the
+      ignore files from the top of the work tree down to the walked folder all apply. The user's global
+      git excludes (core.excludesFile) do not: results must not depend on the machine.
+    * A folder named explicitly that is itself ignored or excluded is still walked (naming it is asking
+      for it, as with a file); then only the ignore files inside it apply.
+    * Symbolic links to directories are never followed (git records a link, not a tree): that is what
+      keeps the walk inside the tree and free of cycles. Symbolic links to files are read.
+
+Reading (`read_source`)
+    Decided before the file is opened where possible, so a FIFO never blocks: not a regular file, too
+    large, unreadable. Then: NUL bytes = binary; the text must decode as UTF-8, or as the encoding its
+    PEP 263 coding comment declares (it is then transcoded to UTF-8).
+
+    A UTF-8 byte order mark is removed before analysis. Every position reported is therefore relative
+    to the text after the BOM, which is exactly the text editors show and send over LSP (the BOM is not a
+    character of the document), so the command line and the editor agree; line numbers are unaffected.
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import logging
+import os
+import stat
+import tokenize
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pathspec
+
+from .config import Settings
+from .model import AnalysisResult
+
+log = logging.getLogger(__name__)
+
+PYTHON_SUFFIXES = (".py", ".pyi")
+
+ALWAYS_SKIPPED_DIRS = frozenset(
+    {
+        ".git",
+        ".hg",
+        ".svn",
+        ".sophia",
+        "__pycache__",
+        "node_modules",
+        ".venv",
+        "venv",
+        ".tox",
+        ".nox",
+        ".mypy_cache",
+        ".pytest_cache",
+        ".ruff_cache",
+    }
+)
+
+OnSkip = Callable[[Path, str], None]
+
+
+def is_python_file(name: str) -> bool:
+    return name.endswith(PYTHON_SUFFIXES)
+
+
+# --------------------------------------------------------------------------------------------- ignores
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """The patterns of one ignore file, matched relative to the folder `base` (absolute)."""
+
+    base: str
+    spec: pathspec.GitIgnoreSpec
+
+
+def _load_ignore_file(path: str, base: str) -> _Layer | None:
+    try:
+        with open(path, encoding="utf-8", errors="replace") as fh:
+            lines = fh.read().splitlines()
+    except OSError:
+        return None
+    spec, _ = _spec(lines)
+    return _Layer(base, spec) if len(spec) else None
+
+
+def _spec(lines: Iterable[str]) -> tuple[pathspec.GitIgnoreSpec, list[str]]:
+    """The patterns as a spec, and the lines that are not valid patterns (dropped, as git drops them)."""
+    lines = list(lines)
+    try:
+        return pathspec.GitIgnoreSpec.from_lines(lines), []
+    except ValueError:
+        pass
+    good: list[str] = []
+    bad: list[str] = []
+    for line in lines:
+        try:
+            pathspec.GitIgnoreSpec.from_lines([line])
+        except ValueError:
+            bad.append(line)
+            good.append("")  # keep indexes aligned with the original lines
+        else:
+            good.append(line)
+    return pathspec.GitIgnoreSpec.from_lines(good), bad
+
+
+def _rel(path: str, base: str) -> str | None:
+    """`path` relative to `base` with `/`, or None when it is not inside `base`."""
+    if path == base:
+        return ""
+    prefix = base if base.endswith(os.sep) else base + os.sep
+    if not path.startswith(prefix):
+        return None
+    rel = path[len(prefix):]
+    return rel.replace(os.sep, "/") if os.sep != "/" else rel
+
+
+def _ignored_by(layers: tuple[_Layer, ...], path: str, is_dir: bool) -> bool:
+    """Git's answer: the deepest ignore file with a matching line decides (its last matching line)."""
+    for layer in reversed(layers):
+        rel = _rel(path, layer.base)
+        if not rel:
+            continue
+        result = layer.spec.check_file(rel + "/" if is_dir else rel)
+        if result.include is not None:
+            return result.include
+    return False
+
+
+def _git_work_tree(start: str) -> str | None:
+    """The nearest folder at or above `start` holding `.git` (a folder, or a file for worktrees)."""
+    current = start
+    while True:
+        if os.path.lexists(os.path.join(current, ".git")):
+            return current
+        parent = os.path.dirname(current)
+        if parent == current:
+            return None
+        current = parent
+
+
+def _git_info_exclude(work_tree: str) -> str | None:
+    dot_git = os.path.join(work_tree, ".git")
+    if os.path.isdir(dot_git):
+        return os.path.join(dot_git, "info", "exclude")
+    try:  # a worktree or submodule: `.git` is a file "gitdir: <path>"
+        with open(dot_git, encoding="utf-8") as fh:
+            line = fh.readline().strip()
+    except OSError:
+        return None
+    if line.startswith("gitdir:"):
+        git_dir = line[len("gitdir:"):].strip()
+        return os.path.join(work_tree, git_dir, "info", "exclude")
+    return None
+
+
+class _Walker:
+    def __init__(self, settings: Settings, root: Path | None, on_skip: OnSkip | None) -> None:
+        self.root = os.path.abspath(root) if root is not None else None
+        self.on_skip = on_skip
+        self.exclude: pathspec.GitIgnoreSpec | None = None
+        if settings.exclude:
+            self.exclude, bad = _spec(settings.exclude)
+            for pattern in bad:
+                log.warning("setting 'exclude': %r is not a valid gitignore-style pattern; ignored", pattern)
+
+    def skip(self, path: Path, reason: str) -> None:
+        if self.on_skip is not None:
+            self.on_skip(path, reason)
+
+    # -- rules
+
+    def excluded(self, path: str, is_dir: bool) -> str | None:
+        """The configuration pattern excluding `path` (absolute), if any."""
+        if self.exclude is None:
+            return None
+        base = self.root
+        if base is None:
+            return None
+        rel = _rel(path, base)
+        if not rel:
+            return None
+        result = self.exclude.check_file(rel + "/" if is_dir else rel)
+        if result.include and result.index is not None:
+            pattern = self.exclude.patterns[result.index]
+            return str(getattr(pattern, "pattern", pattern))
+        return None
+
+    def ancestor_layers(self, folder: str) -> tuple[_Layer, ...]:
+        """Ignore files that apply to the contents of `folder`, from the work tree (or project root)
+        down to `folder`'s parent; `folder`'s own `.gitignore` is read when the walk enters it."""
+        work_tree = _git_work_tree(folder)
+        layers: list[_Layer] = []
+        if work_tree is not None:
+            exclude_file = _git_info_exclude(work_tree)
+            if exclude_file:
+                layer = _load_ignore_file(exclude_file, work_tree)
+                if layer:
+                    layers.append(layer)
+            top = work_tree
+        elif self.root is not None and _rel(folder, self.root) is not None:
+            top = self.root
+        else:
+            top = folder
+        chain: list[str] = []
+        current = folder
+        while current != top:
+            parent = os.path.dirname(current)
+            if parent == current:
+                break
+            chain.append(parent)
+            current = parent
+        for directory in reversed(chain):
+            layer = _load_ignore_file(os.path.join(directory, ".gitignore"), directory)
+            if layer:
+                layers.append(layer)
+        return tuple(layers)
+
+    # -- walking
+
+    def walk_top(self, top: Path) -> Iterator[Path]:
+        absolute = os.path.abspath(top)
+        layers = self.ancestor_layers(absolute)
+        if _ignored_by(layers, absolute, True) or self.excluded(absolute, True):
+            # named explicitly although ignored: walk it, with only the ignore files inside it
+            layers = ()
+            yield from self.walk(top, absolute, layers, use_exclude=False)
+        else:
+            yield from self.walk(top, absolute, layers, use_exclude=True)
+
+    def walk(self, folder: Path, absolute: str, layers: tuple[_Layer, ...], use_exclude: bool) -> Iterator[Path]:
+        own = _load_ignore_file(os.path.join(absolute, ".gitignore"), absolute)
+        if own is not None:
+            layers = (*layers, own)
+        for entry in self._list(folder, absolute):
+            child = os.path.join(absolute, entry.name)
+            if _is_real_dir(entry):
+                if self._enter(folder / entry.name, child, layers, use_exclude):
+                    yield from self.walk(folder / entry.name, child, layers, use_exclude)
+            elif self._take(folder / entry.name, child, entry.is_symlink(), layers, use_exclude):
+                yield folder / entry.name
+
+    def _list(self, folder: Path, absolute: str) -> list[os.DirEntry[str]]:
+        try:
+            with os.scandir(absolute) as it:
+                return sorted(it, key=lambda e: e.name)
+        except OSError as exc:
+            self.skip(folder, f"cannot list the folder ({exc.strerror or exc})")
+            return []
+
+    def _enter(self, folder: Path, absolute: str, layers: tuple[_Layer, ...], use_exclude: bool) -> bool:
+        """Whether the walk goes into this (real, not linked) folder."""
+        if folder.name in ALWAYS_SKIPPED_DIRS or os.path.exists(os.path.join(absolute, "pyvenv.cfg")):
+            return False
+        if _ignored_by(layers, absolute, True):
+            return False
+        return not (use_exclude and self._excluded_note(folder, absolute, True))
+
+    def _take(self, path: Path, absolute: str, is_link: bool, layers: tuple[_Layer, ...], use_exclude: bool) -> bool:
+        """Whether this non-folder entry (file, link, FIFO...) is one to analyse."""
+        if not is_python_file(path.name) or _ignored_by(layers, absolute, False):
+            return False
+        if is_link and os.path.isdir(absolute):
+            self.skip(path, "symbolic link to a directory; not followed")
+            return False
+        return not (use_exclude and self._excluded_note(path, absolute, False))
+
+    def _excluded_note(self, path: Path, absolute: str, is_dir: bool) -> bool:
+        pattern = self.excluded(absolute, is_dir)
+        if pattern is None:
+            return False
+        self.skip(path, f"excluded by the configuration's exclude pattern {pattern!r}")
+        return True
+
+
+def _is_real_dir(entry: os.DirEntry[str]) -> bool:
+    try:
+        return entry.is_dir(follow_symlinks=False)
+    except OSError:
+        return False
+
+
+def discover(
+    paths: Iterable[Path],
+    settings: Settings,
+    root: Path | None = None,
+    *,
+    on_skip: OnSkip | None = None,
+) -> Iterator[Path]:
+    """The Python files to analyse under `paths` (files and folders), each once, in a stable order.
+
+    Files named directly come in the order given; folders are walked in sorted order. `on_skip(path,
+    reason)` hears about what was passed over for a reason worth telling the user (a named file that is
+    not Python, a folder or file excluded by the configuration, a folder that cannot be listed);
+    `.gitignore`d and tool folders are passed over silently.
+    """
+    walker = _Walker(settings, root, on_skip)
+    seen: set[str] = set()
+    for raw in paths:
+        path = Path(raw)
+        found = walker.walk_top(path) if os.path.isdir(path) else _named_file(walker, path)
+        for file in found:  # a folder named explicitly is walked, even through a symbolic link
+            key = os.path.normcase(os.path.abspath(file))
+            if key not in seen:
+                seen.add(key)
+                yield file
+
+
+def _named_file(walker: _Walker, path: Path) -> Iterator[Path]:
+    if not os.path.lexists(path):
+        walker.skip(path, "no such file or directory")
+    elif not is_python_file(path.name):
+        walker.skip(path, f"not a Python file ({', '.join(PYTHON_SUFFIXES)})")
+    else:
+        yield path
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+_FILE_KINDS = (
+    (stat.S_ISFIFO, "a FIFO"),
+    (stat.S_ISSOCK, "a socket"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+)
+
+
+def _kind(mode: int) -> str:
+    for test, name in _FILE_KINDS:
+        if test(mode):
+            return name
+    return "not a regular file"
+
+
+def _too_large(size: int, limit: int) -> str:
+    return f"too large ({size} bytes; max_file_size is {limit})"
+
+
+def _decode(data: bytes) -> tuple[str | None, str | None, bool]:
+    """(text, None, transcoded) or (None, reason, False). UTF-8 unless a PEP 263 coding comment declares
+    another encoding."""
+    declared = None
+    try:
+        encoding, _ = tokenize.detect_encoding(io.BytesIO(data).readline)
+        name = codecs.lookup(encoding).name
+        if name not in ("utf-8", "utf-8-sig"):
+            declared = name
+    except (SyntaxError, LookupError):
+        declared = None
+    if declared is not None:
+        try:
+            return data.decode(declared), None, True
+        except (UnicodeDecodeError, LookupError):
+            pass  # wrong declaration: editors would open it as UTF-8, so try that
+    try:
+        return data.decode("utf-8"), None, False
+    except UnicodeDecodeError as exc:
+        return None, f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})", False
+
+
+def read_source(path: Path | str, max_file_size: int) -> tuple[bytes | None, str | None]:
+    """The file's text as UTF-8 bytes without a BOM, or (None, why it was skipped). Never raises."""
+    _, data, reason = _read(path, max_file_size)
+    return data, reason
+
+
+def _check_stat(path: Path | str, max_file_size: int) -> str | None:
+    """Why the file cannot be read, decided from its metadata alone (so a FIFO is never opened)."""
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return "broken symbolic link" if os.path.islink(path) else "no such file"
+    except OSError as exc:
+        return f"cannot read ({exc.strerror or exc})"
+    if stat.S_ISDIR(st.st_mode):
+        return "is a directory"
+    if not stat.S_ISREG(st.st_mode):
+        return f"not a regular file ({_kind(st.st_mode)})"
+    if st.st_size > max_file_size:
+        return _too_large(st.st_size, max_file_size)
+    return None
+
+
+_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+
+
+def _read_bytes(path: Path | str, max_file_size: int) -> tuple[bytes | None, str | None]:
+    """At most max_file_size + 1 bytes; opened non-blocking and checked again after opening, in case the
+    file was replaced by something else since `_check_stat`."""
+    try:
+        fd = os.open(path, _OPEN_FLAGS)
+        with open(fd, "rb", closefd=True) as fh:
+            if not stat.S_ISREG(os.fstat(fd).st_mode):
+                return None, "not a regular file"
+            return fh.read(max_file_size + 1), None
+    except OSError as exc:
+        return None, f"cannot read ({exc.strerror or exc})"
+
+
+def _read(path: Path | str, max_file_size: int) -> tuple[str | None, bytes | None, str | None]:
+    """(text, UTF-8 bytes without BOM, None) or (None, None, reason)."""
+    reason = _check_stat(path, max_file_size)
+    data = None
+    if reason is None:
+        data, reason = _read_bytes(path, max_file_size)
+    if data is None:
+        return None, None, reason
+    if len(data) > max_file_size:
+        return None, None, _too_large(len(data), max_file_size)
+    if b"\x00" in data:
+        return None, None, "binary (contains NUL bytes)"
+    data = data.removeprefix(codecs.BOM_UTF8)
+    text, reason, transcoded = _decode(data)
+    if text is None:
+        return None, None, reason
+    if transcoded:
+        data = text.encode("utf-8", "replace")  # "replace": lone surrogates from an odd codec
+    return text, data, None
+
+
+# --------------------------------------------------------------------------------------------- analysing
+
+
+@dataclass(slots=True)
+class FileReport:
+    """What happened to one file. Exactly one of `result`, `skip_reason`, `error` is set.
+
+    `lines` holds the text of the non-ASCII lines findings start on, so an output can turn the
+    UTF-16 columns of ranges into character columns without the whole source.
+    """
+
+    path: Path
+    result: AnalysisResult | None = None
+    skip_reason: str | None = None
+    maintainability: float | None = None
+    error: str | None = None
+    lines: dict[int, str] = field(default_factory=dict)
+
+
+def analyze_path(
+    path: Path | str,
+    settings: Settings,
+    root: Path | None = None,
+    *,
+    metrics: bool = False,
+    maintainability: bool | None = None,
+) -> FileReport:
+    """Read, parse and analyse one file.
+
+    The maintainability index (radon MI, the costliest figure) is computed only when SA202 is enabled or
+    `metrics` is asked for; `maintainability` forces it on or off. `root` is accepted for symmetry with
+    `discover` (results carry the path as given). Unexpected errors propagate: the caller decides.
+    The result is complete (functions, suppressed findings): a caller that ships it elsewhere trims it.
+    """
+    from .document import Document
+    from .engine import analyze
+    from .maintainability import maintainability_index
+
+    path = Path(path)
+    text, data, reason = _read(path, settings.max_file_size)
+    if text is None or data is None:
+        return FileReport(path, skip_reason=reason or "unreadable")
+    want_mi = maintainability if maintainability is not None else (metrics or settings.enabled("SA202"))
+    mi = maintainability_index(text) if want_mi else None
+    doc = Document(data)
+    result = analyze(doc, settings, maintainability=mi)
+    lines = {} if data.isascii() else _nonascii_lines(doc, result)
+    return FileReport(path, result=result, maintainability=mi, lines=lines)
+
+
+def _nonascii_lines(doc: Any, result: AnalysisResult) -> dict[int, str]:
+    lines: dict[int, str] = {}
+    for finding in result.findings:
+        line = finding.range.start.line
+        if line not in lines:
+            text = doc.index.line_text(line)
+            if not text.isascii():
+                lines[line] = text
+    return lines

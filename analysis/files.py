@@ -126,7 +126,7 @@ def _rel(path: str, base: str) -> str | None:
     prefix = base if base.endswith(os.sep) else base + os.sep
     if not path.startswith(prefix):
         return None
-    rel = path[len(prefix):]
+    rel = path[len(prefix) :]
     return rel.replace(os.sep, "/") if os.sep != "/" else rel
 
 
@@ -164,7 +164,7 @@ def _git_info_exclude(work_tree: str) -> str | None:
     except OSError:
         return None
     if line.startswith("gitdir:"):
-        git_dir = line[len("gitdir:"):].strip()
+        git_dir = line[len("gitdir:") :].strip()
         return os.path.join(work_tree, git_dir, "info", "exclude")
     return None
 
@@ -243,7 +243,9 @@ class _Walker:
         else:
             yield from self.walk(top, absolute, layers, use_exclude=True)
 
-    def walk(self, folder: Path, absolute: str, layers: tuple[_Layer, ...], use_exclude: bool) -> Iterator[Path]:
+    def walk(
+        self, folder: Path, absolute: str, layers: tuple[_Layer, ...], use_exclude: bool
+    ) -> Iterator[Path]:
         own = _load_ignore_file(os.path.join(absolute, ".gitignore"), absolute)
         if own is not None:
             layers = (*layers, own)
@@ -271,7 +273,9 @@ class _Walker:
             return False
         return not (use_exclude and self._excluded_note(folder, absolute, True))
 
-    def _take(self, path: Path, absolute: str, is_link: bool, layers: tuple[_Layer, ...], use_exclude: bool) -> bool:
+    def _take(
+        self, path: Path, absolute: str, is_link: bool, layers: tuple[_Layer, ...], use_exclude: bool
+    ) -> bool:
         """Whether this non-folder entry (file, link, FIFO...) is one to analyse."""
         if not is_python_file(path.name) or _ignored_by(layers, absolute, False):
             return False
@@ -396,7 +400,9 @@ def _check_stat(path: Path | str, max_file_size: int) -> str | None:
     return None
 
 
-_OPEN_FLAGS = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = (
+    os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0) | getattr(os, "O_CLOEXEC", 0)
+)
 
 
 def _read_bytes(path: Path | str, max_file_size: int) -> tuple[bytes | None, str | None]:

@@ -8,14 +8,29 @@ import re
 log = logging.getLogger(__name__)
 
 
+def _mi(source: str) -> float:
+    """radon.metrics.mi_visit(source, multi=True) with the linear-time raw counter."""
+    import ast
+
+    from radon.metrics import ComplexityVisitor, h_visit_ast, mi_compute
+
+    from .radon_raw import analyze
+
+    tree = ast.parse(source)
+    raw = analyze(source)
+    comment_lines = raw.comments + raw.multi
+    comments = comment_lines / float(raw.sloc) * 100 if raw.sloc != 0 else 0
+    return mi_compute(
+        h_visit_ast(tree).total.volume, ComplexityVisitor.from_ast(tree).total_complexity, raw.lloc, comments
+    )
+
+
 def maintainability_index(source: str) -> float | None:
     """radon's MI (0-100, multi-line strings counted as comments, as `radon mi` does by default).
 
     None when Python cannot parse the text (radon needs `ast`); the server then keeps the last value."""
-    from radon.metrics import mi_visit
-
     try:
-        return round(mi_visit(source, True), 2)
+        return round(_mi(source), 2)
     except (SyntaxError, ValueError, RecursionError, MemoryError):
         return None
     except Exception:  # radon on an odd but valid file: say so, do not fail the analysis

@@ -3,8 +3,9 @@
 Exit codes: 0 = ran and found nothing to report, 1 = `check` found findings, 2 = a usage or input error, or
 an internal failure (one `sophia-artemis: error: ...` line on stderr; the traceback only with
 SOPHIA_ARTEMIS_DEBUG=1). Results go to stdout (or `--output-file`), everything else to stderr: warnings about
-the configuration, one `sophia-artemis: skipped PATH: reason` line per file not analysed, a progress line
-on a terminal only, and the text format's summary.
+the configuration, one `sophia-artemis: skipped PATH: reason` line per file not analysed, progress (redrawn
+in place on a terminal; otherwise a plain line every 10 seconds, so short runs stay quiet), and the text
+format's summary.
 """
 
 from __future__ import annotations
@@ -103,7 +104,9 @@ def _rule_selectors(value: str) -> tuple[str, ...]:
 
 
 def _append_rules(parser: argparse.ArgumentParser, flag: str, help_text: str) -> None:
-    parser.add_argument(flag, metavar="R,..", type=_rule_selectors, action="append", default=[], help=help_text)
+    parser.add_argument(
+        flag, metavar="R,..", type=_rule_selectors, action="append", default=[], help=help_text
+    )
 
 
 def _jobs(value: str) -> int:
@@ -125,7 +128,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"{PROG} {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    serve = commands.add_parser("serve", help="run the language server (the default)", description="Run the language server.")
+    serve = commands.add_parser(
+        "serve", help="run the language server (the default)", description="Run the language server."
+    )
     transport = serve.add_mutually_exclusive_group()
     transport.add_argument("--stdio", action="store_true", help="talk over stdin/stdout (the default)")
     transport.add_argument("--tcp", action="store_true", help="listen on a TCP socket instead")
@@ -146,12 +151,23 @@ def build_parser() -> argparse.ArgumentParser:
         description="Report findings for Python files, and the Python files under folders "
         "(respecting .gitignore and the configuration's exclude). Exit 0: no findings; 1: findings; 2: error.",
     )
-    check.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)")
-    check.add_argument("--format", default="text", choices=("text", "json", "sarif"), help="output format (default: %(default)s)")
+    check.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)"
+    )
+    check.add_argument(
+        "--format",
+        default="text",
+        choices=("text", "json", "sarif"),
+        help="output format (default: %(default)s)",
+    )
     _append_rules(check, "--select", "only these rules (ids or prefixes, comma-separated: SA101,SA2)")
     _append_rules(check, "--ignore", "not these rules (ids or prefixes, comma-separated)")
-    check.add_argument("-o", "--output-file", metavar="FILE", help="write the results to FILE instead of stdout")
-    check.add_argument("-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)")
+    check.add_argument(
+        "-o", "--output-file", metavar="FILE", help="write the results to FILE instead of stdout"
+    )
+    check.add_argument(
+        "-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)"
+    )
 
     metrics = commands.add_parser(
         "metrics",
@@ -159,10 +175,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Per-function (cyclomatic, cognitive, loc, params) and per-file (loc, sloc, maintainability, "
         "debt markers) metrics.",
     )
-    metrics.add_argument("paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)")
-    metrics.add_argument("--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)")
-    metrics.add_argument("-o", "--output-file", metavar="FILE", help="write the results to FILE instead of stdout")
-    metrics.add_argument("-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)")
+    metrics.add_argument(
+        "paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)"
+    )
+    metrics.add_argument(
+        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
+    )
+    metrics.add_argument(
+        "-o", "--output-file", metavar="FILE", help="write the results to FILE instead of stdout"
+    )
+    metrics.add_argument(
+        "-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)"
+    )
     return parser
 
 
@@ -179,24 +203,30 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 
 
 class _Progress:
-    """`\\r checked N/M files` on a terminal; nothing otherwise. Notes clear the line first."""
+    """Progress on stderr. On a terminal: one `\\r checked N/M files` line, redrawn. Otherwise (scripts, CI):
+    nothing for short runs; a plain `sophia-artemis: checked N/M files` line every PLAIN_EVERY seconds once a
+    run has lasted that long. Notes (skipped files) clear the terminal line first."""
 
-    def __init__(self, total: int, enabled: bool) -> None:
+    PLAIN_EVERY = 10.0
+
+    def __init__(self, total: int, terminal: bool) -> None:
         self.total = total
-        self.enabled = enabled and total > 0
+        self.terminal = terminal and total > 0
         self.done = 0
-        self._last = 0.0
+        self._last = time.monotonic()
         self._shown = False
 
     def advance(self) -> None:
         self.done += 1
-        if not self.enabled:
-            return
         now = time.monotonic()
-        if now - self._last >= 0.1 or self.done == self.total:
+        if self.terminal:
+            if now - self._last >= 0.1 or self.done == self.total:
+                self._last = now
+                self._write(f"\r checked {self.done}/{self.total} files")
+                self._shown = True
+        elif now - self._last >= self.PLAIN_EVERY and self.done < self.total:
             self._last = now
-            self._write(f"\r checked {self.done}/{self.total} files")
-            self._shown = True
+            self._write(f"{PROG}: checked {self.done}/{self.total} files\n")
 
     def note(self, line: str) -> None:
         self.clear()
@@ -259,12 +289,19 @@ def _run_sequential(files: list[Path], progress: _Progress, on_report: Callable[
 
 
 def _run_parallel(
-    files: list[Path], workers: int, settings: Any, metrics: bool, progress: _Progress, on_report: Callable[[Any], None]
+    files: list[Path],
+    workers: int,
+    settings: Any,
+    metrics: bool,
+    progress: _Progress,
+    on_report: Callable[[Any], None],
 ) -> None:
     from concurrent.futures import ProcessPoolExecutor
 
     chunksize = max(1, min(32, len(files) // (workers * 8)))
-    with ProcessPoolExecutor(max_workers=workers, initializer=_worker_init, initargs=(settings, metrics)) as pool:
+    with ProcessPoolExecutor(
+        max_workers=workers, initializer=_worker_init, initargs=(settings, metrics)
+    ) as pool:
         try:
             for report in pool.map(_analyse_one, files, chunksize=chunksize):
                 on_report(report)
@@ -275,7 +312,13 @@ def _run_parallel(
 
 
 def analyse_files(
-    files: list[Path], settings: Any, *, metrics: bool, jobs: int, progress: _Progress, on_report: Callable[[Any], None]
+    files: list[Path],
+    settings: Any,
+    *,
+    metrics: bool,
+    jobs: int,
+    progress: _Progress,
+    on_report: Callable[[Any], None],
 ) -> None:
     """Analyse `files` in order, in worker processes when there are enough of them to pay off."""
     workers = jobs or os.cpu_count() or 1
@@ -375,7 +418,12 @@ class _Run:
         self.progress = _Progress(len(files), _isatty(sys.stderr))
         try:
             analyse_files(
-                files, self.settings, metrics=self.metrics, jobs=self.jobs, progress=self.progress, on_report=self._on_report
+                files,
+                self.settings,
+                metrics=self.metrics,
+                jobs=self.jobs,
+                progress=self.progress,
+                on_report=self._on_report,
             )
         finally:
             self.progress.clear()
@@ -472,7 +520,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return result if isinstance(result, int) else 0
 
 
-COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {"serve": cmd_serve, "check": cmd_check, "metrics": cmd_metrics}
+COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
+    "serve": cmd_serve,
+    "check": cmd_check,
+    "metrics": cmd_metrics,
+}
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -129,7 +129,11 @@ def summary_line(reports: Sequence[FileReport], skipped: Skipped, seconds: float
     skipped_part = f", {len(skipped)} skipped" if skipped else ""
     if not total:
         return f"No findings in {files}{skipped_part} ({seconds:.2f}s)."
-    parts = ", ".join(_count(by_severity[sev], sev) for sev in ("error", "warning", "information", "hint") if by_severity[sev])
+    parts = ", ".join(
+        _count(by_severity[sev], sev)
+        for sev in ("error", "warning", "information", "hint")
+        if by_severity[sev]
+    )
     noun = "finding" if total == 1 else "findings"
     return f"Found {total} {noun} ({parts}) in {files}{skipped_part} ({seconds:.2f}s)."
 
@@ -148,20 +152,37 @@ def metrics_text(reports: Sequence[FileReport]) -> str:
         shown = display_path(report.path)
         for info in report.result.functions:
             m = info.metrics
-            rows.append((f"{shown}:{info.def_line}", info.qualname, str(m.cyclomatic), str(m.cognitive), str(m.loc), str(m.params)))
+            rows.append(
+                (
+                    f"{shown}:{info.def_line}",
+                    info.qualname,
+                    str(m.cyclomatic),
+                    str(m.cognitive),
+                    str(m.loc),
+                    str(m.params),
+                )
+            )
         fm = report.result.file
         mi = "-" if fm.maintainability is None else f"{fm.maintainability:.1f}"
         file_rows.append((shown, str(fm.loc), str(fm.sloc), mi, str(fm.debt_markers)))
-    return _table(("location", "qualname", "cc", "cog", "loc", "params"), rows, numeric_from=2) + "\n" + _table(
-        ("file", "loc", "sloc", "mi", "debt"), file_rows, numeric_from=1
+    return (
+        _table(("location", "qualname", "cc", "cog", "loc", "params"), rows, numeric_from=2)
+        + "\n"
+        + _table(("file", "loc", "sloc", "mi", "debt"), file_rows, numeric_from=1)
     )
 
 
 def _table(header: tuple[str, ...], rows: list[tuple[str, ...]], numeric_from: int) -> str:
-    widths = [max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i]) for i in range(len(header))]
+    widths = [
+        max(len(header[i]), *(len(r[i]) for r in rows)) if rows else len(header[i])
+        for i in range(len(header))
+    ]
 
     def fmt(row: tuple[str, ...]) -> str:
-        cells = [cell.rjust(widths[i]) if i >= numeric_from else cell.ljust(widths[i]) for i, cell in enumerate(row)]
+        cells = [
+            cell.rjust(widths[i]) if i >= numeric_from else cell.ljust(widths[i])
+            for i, cell in enumerate(row)
+        ]
         return "  ".join(cells).rstrip()
 
     return "\n".join([fmt(header), *(fmt(r) for r in rows)]) + "\n"
@@ -215,7 +236,9 @@ def _sarif_rules() -> tuple[list[dict[str, Any]], dict[str, int]]:
     return rules, index
 
 
-def check_sarif(reports: Sequence[FileReport], skipped: Skipped, *, successful: bool = True) -> dict[str, Any]:
+def check_sarif(
+    reports: Sequence[FileReport], skipped: Skipped, *, successful: bool = True
+) -> dict[str, Any]:
     rules, rule_index = _sarif_rules()
     results: list[dict[str, Any]] = []
     for _, path, f in _findings(reports):
@@ -232,7 +255,11 @@ def check_sarif(reports: Sequence[FileReport], skipped: Skipped, *, successful: 
             related = []
             for i, rel in enumerate(f.related, start=1):
                 loc = _location(
-                    rel.path or path, rel.range.start.line, rel.range.start.character, rel.range.end.line, rel.range.end.character
+                    rel.path or path,
+                    rel.range.start.line,
+                    rel.range.start.character,
+                    rel.range.end.line,
+                    rel.range.end.character,
                 )
                 loc["id"] = i
                 loc["message"] = {"text": rel.message}
@@ -269,7 +296,9 @@ def check_sarif(reports: Sequence[FileReport], skipped: Skipped, *, successful: 
                 },
                 "originalUriBaseIds": {"%SRCROOT%": {"uri": cwd if cwd.endswith("/") else cwd + "/"}},
                 "columnKind": "utf16CodeUnits",
-                "invocations": [{"executionSuccessful": successful, "toolExecutionNotifications": notifications}],
+                "invocations": [
+                    {"executionSuccessful": successful, "toolExecutionNotifications": notifications}
+                ],
                 "results": results,
             }
         ],

@@ -15,7 +15,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from sophia_artemis.server import cli
 
 PROJECT_FINDINGS = {
@@ -33,7 +32,9 @@ def project(fixture_copy, monkeypatch):
     root = fixture_copy("cli_project")
     (root / "generated").mkdir()
     shutil.copy(root / "pkg" / "complex.py", root / "generated" / "complex.py")
-    (root / "pkg" / "scratch.tmp.py").write_text("def f(a, b, c, d, e, f, g, h, i):\n    pass\n")  # ignored: *.tmp.py
+    (root / "pkg" / "scratch.tmp.py").write_text(
+        "def f(a, b, c, d, e, f, g, h, i):\n    pass\n"
+    )  # ignored: *.tmp.py
     monkeypatch.chdir(root)
     return root
 
@@ -53,7 +54,13 @@ def subprocess_cli(*argv: str, cwd: Path, timeout: float = 120) -> subprocess.Co
     env = {**os.environ, "PYTHONIOENCODING": "utf-8"}
     env.pop("SOPHIA_ARTEMIS_DEBUG", None)
     return subprocess.run(
-        [sys.executable, "-m", "sophia_artemis", *argv], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env
+        [sys.executable, "-m", "sophia_artemis", *argv],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        check=False,
     )
 
 
@@ -74,10 +81,17 @@ def test_text_format_lists_findings_like_ruff_with_a_summary_on_stderr(project, 
     assert "pkg/todo.py:3:15: SA201 TODO: pick a better face" in lines
     assert {(line.split(":")[0], line.split(" ")[1]) for line in lines} == PROJECT_FINDINGS
     # ignored (generated/, *.tmp.py), excluded (legacy/) and suppressed (dispatch) are not reported
-    assert not any(line.startswith(("generated/", "legacy/", "pkg/suppressed.py", "pkg/scratch")) for line in lines)
+    assert not any(
+        line.startswith(("generated/", "legacy/", "pkg/suppressed.py", "pkg/scratch")) for line in lines
+    )
     err_lines = err.splitlines()
-    assert "sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'" in err_lines
-    assert err_lines[-1].startswith("Found 6 findings (1 error, 3 warnings, 2 information) in 7 files, 1 skipped")
+    assert (
+        "sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'"
+        in err_lines
+    )
+    assert err_lines[-1].startswith(
+        "Found 6 findings (1 error, 3 warnings, 2 information) in 7 files, 1 skipped"
+    )
     assert "\r" not in err  # no progress line when stderr is not a terminal
 
 
@@ -89,7 +103,10 @@ def test_json_format_matches_the_contract(project, capsys):
     for finding in doc["findings"]:
         assert list(finding) == ["path", "rule", "severity", "message", "range", "data"]
         assert finding["severity"] in ("error", "warning", "information", "hint")
-        assert set(finding["range"]) == {"start", "end"} and set(finding["range"]["start"]) == {"line", "character"}
+        assert set(finding["range"]) == {"start", "end"} and set(finding["range"]["start"]) == {
+            "line",
+            "character",
+        }
     sa101 = next(f for f in doc["findings"] if f["path"] == "pkg/complex.py" and f["rule"] == "SA101")
     assert sa101["range"] == {"start": {"line": 3, "character": 4}, "end": {"line": 3, "character": 11}}
     assert sa101["data"] == {"cyclomatic": 13, "threshold": 8, "qualname": "tangled"}
@@ -98,13 +115,17 @@ def test_json_format_matches_the_contract(project, capsys):
     assert todo["severity"] == "information"
     stats = doc["stats"]
     assert stats["files"] == 7 and isinstance(stats["seconds"], float)
-    assert stats["skipped"] == [{"path": "legacy/", "reason": "excluded by the configuration's exclude pattern 'legacy/'"}]
+    assert stats["skipped"] == [
+        {"path": "legacy/", "reason": "excluded by the configuration's exclude pattern 'legacy/'"}
+    ]
     assert "Found" not in err  # the summary line belongs to the text format only
 
 
 def test_findings_are_sorted_by_path_then_position(project, capsys):
     _, doc, _ = run_json(capsys, "check", ".")
-    keys = [(f["path"], f["range"]["start"]["line"], f["range"]["start"]["character"]) for f in doc["findings"]]
+    keys = [
+        (f["path"], f["range"]["start"]["line"], f["range"]["start"]["character"]) for f in doc["findings"]
+    ]
     assert keys == sorted(keys)
 
 
@@ -124,7 +145,11 @@ def test_sarif_has_the_schema_required_fields(project, capsys):
     assert sarif["version"] == "2.1.0" and sarif["$schema"].startswith("https://")
     (run_,) = sarif["runs"]
     driver = run_["tool"]["driver"]
-    assert driver["name"] == "sophia-artemis" and driver["version"] and driver["informationUri"].startswith("https://")
+    assert (
+        driver["name"] == "sophia-artemis"
+        and driver["version"]
+        and driver["informationUri"].startswith("https://")
+    )
     rule_ids = [r["id"] for r in driver["rules"]]
     assert {"SA001", "SA101", "SA102", "SA201", "SA202"} <= set(rule_ids)
     for rule in driver["rules"]:
@@ -134,7 +159,9 @@ def test_sarif_has_the_schema_required_fields(project, capsys):
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"].startswith("file://")
     assert run_["originalUriBaseIds"]["%SRCROOT%"]["uri"].endswith("/")
     results = run_["results"]
-    assert {(r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"]) for r in results} == PROJECT_FINDINGS
+    assert {
+        (r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"], r["ruleId"]) for r in results
+    } == PROJECT_FINDINGS
     for result in results:
         assert rule_ids[result["ruleIndex"]] == result["ruleId"]
         assert result["level"] in ("error", "warning", "note", "none")
@@ -145,7 +172,12 @@ def test_sarif_has_the_schema_required_fields(project, capsys):
         assert region["startLine"] >= 1 and region["startColumn"] >= 1
         assert (region["endLine"], region["endColumn"]) >= (region["startLine"], region["startColumn"])
     sa101 = next(r for r in results if r["ruleId"] == "SA101" and "tangled" in r["message"]["text"])
-    assert sa101["locations"][0]["physicalLocation"]["region"] == {"startLine": 4, "startColumn": 5, "endLine": 4, "endColumn": 12}
+    assert sa101["locations"][0]["physicalLocation"]["region"] == {
+        "startLine": 4,
+        "startColumn": 5,
+        "endLine": 4,
+        "endColumn": 12,
+    }
     assert sa101["properties"] == {"cyclomatic": 13, "threshold": 8, "qualname": "tangled"}
     todo = next(r for r in results if r["ruleId"] == "SA201" and r["message"]["text"].startswith("TODO"))
     assert todo["level"] == "note"  # information maps to note
@@ -234,9 +266,14 @@ def test_one_file_failing_inside_the_analysis_does_not_lose_the_others(project, 
     code, doc, err = run_json(capsys, "check", ".", "--jobs", "1")
     assert code == 2  # the run is incomplete: CI must not pass on it
     assert pairs(doc) == PROJECT_FINDINGS - {("pkg/moderate.py", "SA101")}
-    assert {"path": "pkg/moderate.py", "reason": "internal error: ValueError: analyser bug"} in doc["stats"]["skipped"]
+    assert {"path": "pkg/moderate.py", "reason": "internal error: ValueError: analyser bug"} in doc["stats"][
+        "skipped"
+    ]
     assert "Traceback" not in err
-    assert "sophia-artemis: error: analysis failed on pkg/moderate.py: ValueError: analyser bug" in err.splitlines()
+    assert (
+        "sophia-artemis: error: analysis failed on pkg/moderate.py: ValueError: analyser bug"
+        in err.splitlines()
+    )
 
 
 # --------------------------------------------------------------------------------------------- rules and config
@@ -246,7 +283,11 @@ def test_select_and_ignore(project, capsys):
     _, doc, _ = run_json(capsys, "check", ".", "--select", "SA2")
     assert pairs(doc) == {("pkg/todo.py", "SA201")}
     _, doc, _ = run_json(capsys, "check", ".", "--select", "sa101,SA001")  # case-insensitive, comma-separated
-    assert pairs(doc) == {("pkg/broken.py", "SA001"), ("pkg/complex.py", "SA101"), ("pkg/moderate.py", "SA101")}
+    assert pairs(doc) == {
+        ("pkg/broken.py", "SA001"),
+        ("pkg/complex.py", "SA101"),
+        ("pkg/moderate.py", "SA101"),
+    }
     _, doc, _ = run_json(capsys, "check", ".", "--ignore", "SA1", "--ignore", "SA201")
     assert pairs(doc) == {("pkg/broken.py", "SA001")}
     code, doc, err = run_json(capsys, "check", "pkg/clean.py", "--select", "SA9")
@@ -280,7 +321,12 @@ def test_bad_config_values_are_warnings_naming_the_key_and_the_default(project, 
 
 def test_an_explicitly_named_ignored_file_is_checked(project, capsys):
     _, doc, _ = run_json(capsys, "check", "generated/complex.py", "legacy")
-    assert pairs(doc) == {("generated/complex.py", "SA101"), ("generated/complex.py", "SA102"), ("legacy/old.py", "SA101"), ("legacy/old.py", "SA102")}
+    assert pairs(doc) == {
+        ("generated/complex.py", "SA101"),
+        ("generated/complex.py", "SA102"),
+        ("legacy/old.py", "SA101"),
+        ("legacy/old.py", "SA102"),
+    }
 
 
 # --------------------------------------------------------------------------------------------- skipped files
@@ -290,7 +336,9 @@ def test_an_explicitly_named_ignored_file_is_checked(project, capsys):
 def nasty(project):
     """The project plus every kind of file `check` must skip with a reason, and nothing may crash on."""
     pyproject = project / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text().replace('exclude = ["legacy/"]', 'exclude = ["legacy/"]\nmax_file_size = 4000'))
+    pyproject.write_text(
+        pyproject.read_text().replace('exclude = ["legacy/"]', 'exclude = ["legacy/"]\nmax_file_size = 4000')
+    )
     odd = project / "odd"
     odd.mkdir()
     (odd / "image.py").write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR" + bytes(range(256)))
@@ -392,7 +440,9 @@ def test_parallel_run_as_a_real_process(many_files, capsys):
     proc = subprocess_cli("check", ".", "--format", "json", "--jobs", "2", cwd=many_files)
     assert proc.returncode == 1, proc.stderr
     assert json.loads(proc.stdout)["findings"] == sequential["findings"]
-    assert proc.stderr.splitlines() == ["sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'"]
+    assert proc.stderr.splitlines() == [
+        "sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'"
+    ]
 
 
 def test_progress_line_only_on_a_terminal(many_files, capsys, monkeypatch):
@@ -401,6 +451,15 @@ def test_progress_line_only_on_a_terminal(many_files, capsys, monkeypatch):
     assert code == 1 and json.loads(out)
     assert "\r checked 47/47 files" in err
     assert err.index("\r\x1b[K") > err.index("47/47")  # the line is cleared at the end
+
+
+def test_long_runs_report_progress_in_plain_lines_when_not_on_a_terminal(many_files, capsys, monkeypatch):
+    monkeypatch.setattr(cli._Progress, "PLAIN_EVERY", 0.0)  # every file counts as "a while"
+    code, out, err = run(capsys, "check", ".", "--jobs", "1", "--format", "json")
+    assert code == 1 and json.loads(out)
+    progress = [line for line in err.splitlines() if line.startswith("sophia-artemis: checked ")]
+    assert progress[0] == "sophia-artemis: checked 1/47 files" and len(progress) == 46
+    assert "\r" not in err
 
 
 # --------------------------------------------------------------------------------------------- metrics
@@ -413,7 +472,17 @@ def test_metrics_json_matches_the_contract(project, capsys):
     assert doc["version"] == 1 and {"functions", "files"} <= set(doc)
     functions = {(f["path"], f["qualname"]): f for f in doc["functions"]}
     for f in doc["functions"]:
-        assert list(f) == ["path", "qualname", "name", "def_line", "range", "cyclomatic", "cognitive", "loc", "params"]
+        assert list(f) == [
+            "path",
+            "qualname",
+            "name",
+            "def_line",
+            "range",
+            "cyclomatic",
+            "cognitive",
+            "loc",
+            "params",
+        ]
     assert set(functions) == {
         ("pkg/broken.py", "fine"),
         ("pkg/clean.py", "add"),
@@ -487,7 +556,9 @@ def test_real_process_check_json_exit_code_and_clean_stderr(project):
     proc = subprocess_cli("check", "--format", "json", ".", cwd=project)
     assert proc.returncode == 1
     assert pairs(json.loads(proc.stdout)) == PROJECT_FINDINGS
-    assert proc.stderr.splitlines() == ["sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'"]
+    assert proc.stderr.splitlines() == [
+        "sophia-artemis: skipped legacy/: excluded by the configuration's exclude pattern 'legacy/'"
+    ]
 
 
 def test_real_process_exit_codes_0_and_2(project):
@@ -498,7 +569,10 @@ def test_real_process_exit_codes_0_and_2(project):
     assert bad.returncode == 2 and bad.stdout == ""
     assert bad.stderr.count("\n") == 1 and bad.stderr.startswith("sophia-artemis: error: ")
     missing = subprocess_cli("check", "missing.py", cwd=project)
-    assert missing.returncode == 2 and missing.stderr == "sophia-artemis: error: missing.py: no such file or directory\n"
+    assert (
+        missing.returncode == 2
+        and missing.stderr == "sophia-artemis: error: missing.py: no such file or directory\n"
+    )
     version = subprocess_cli("--version", cwd=project)
     assert version.returncode == 0 and version.stdout.strip() == "sophia-artemis 0.1.0"
 
@@ -508,7 +582,12 @@ def test_real_process_metrics_json(project):
     assert proc.returncode == 0 and proc.stderr == ""
     doc = json.loads(proc.stdout)
     assert [f["qualname"] for f in doc["functions"]] == [
-        "tangled", "Greeter.greet", "Greeter.agreet", "Greeter.shout", "outer", "outer.<locals>.inner"
+        "tangled",
+        "Greeter.greet",
+        "Greeter.agreet",
+        "Greeter.shout",
+        "outer",
+        "outer.<locals>.inner",
     ]
 
 
@@ -528,7 +607,13 @@ def test_no_command_means_serve_on_stdio(serve_calls, capsys):
     assert cli.main([]) == 0
     assert cli.main(["--stdio"]) == 0  # what editors pass
     assert cli.main(["serve", "--stdio", "--log-level", "debug", "--log-file", "x.log"]) == 0
-    assert serve_calls[0] == {"transport": "stdio", "host": "127.0.0.1", "port": 2087, "log_file": None, "log_level": "INFO"}
+    assert serve_calls[0] == {
+        "transport": "stdio",
+        "host": "127.0.0.1",
+        "port": 2087,
+        "log_file": None,
+        "log_level": "INFO",
+    }
     assert serve_calls[1]["transport"] == "stdio"
     assert serve_calls[2]["log_level"] == "DEBUG" and serve_calls[2]["log_file"] == "x.log"
     assert capsys.readouterr().out == ""  # serve writes nothing but protocol to stdout
@@ -536,7 +621,9 @@ def test_no_command_means_serve_on_stdio(serve_calls, capsys):
 
 def test_serve_over_tcp(serve_calls):
     assert cli.main(["serve", "--tcp", "--host", "0.0.0.0", "--port", "9999"]) == 0
-    assert serve_calls == [{"transport": "tcp", "host": "0.0.0.0", "port": 9999, "log_file": None, "log_level": "INFO"}]
+    assert serve_calls == [
+        {"transport": "tcp", "host": "0.0.0.0", "port": 9999, "log_file": None, "log_level": "INFO"}
+    ]
     assert cli.main(["serve", "--tcp", "--stdio"]) == 2  # not both
 
 

@@ -5,7 +5,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sophia_artemis.analysis.config import DEFAULT_MAX_FILE_SIZE, Settings, build_settings, project_settings, read_pyproject
+from sophia_artemis.analysis.config import (
+    DEFAULT_MAX_FILE_SIZE,
+    Settings,
+    build_settings,
+    project_settings,
+    read_pyproject,
+)
 from sophia_artemis.analysis.rules import DEFAULT_DEBT_MARKERS, DEFAULT_THRESHOLDS
 
 
@@ -40,7 +46,9 @@ nesting = 2
     )
     init_options = {"thresholds": {"cognitive": 7, "nesting": 3}, "maxFileSize": 2000}
     workspace = {"thresholds": {"nesting": 9}}
-    settings, problems = project_settings(root, ("initializationOptions", init_options), ("workspace/configuration", workspace))
+    settings, problems = project_settings(
+        root, ("initializationOptions", init_options), ("workspace/configuration", workspace)
+    )
     assert problems == []
     assert settings.threshold("cyclomatic") == 5  # pyproject only
     assert settings.threshold("cognitive") == 7  # initializationOptions over pyproject
@@ -52,19 +60,50 @@ nesting = 2
 
 def test_camel_case_and_snake_case_are_the_same_keys():
     camel, problems = build_settings(
-        [("editor", {"maxFileSize": 10, "debtMarkers": ["NOTE"], "thresholds": {"functionLength": 20, "cyclomatic": 3}})]
+        [
+            (
+                "editor",
+                {
+                    "maxFileSize": 10,
+                    "debtMarkers": ["NOTE"],
+                    "thresholds": {"functionLength": 20, "cyclomatic": 3},
+                },
+            )
+        ]
     )
     snake, more = build_settings(
-        [("toml", {"max_file_size": 10, "debt_markers": ["NOTE"], "thresholds": {"function_length": 20, "cyclomatic": 3}})]
+        [
+            (
+                "toml",
+                {
+                    "max_file_size": 10,
+                    "debt_markers": ["NOTE"],
+                    "thresholds": {"function_length": 20, "cyclomatic": 3},
+                },
+            )
+        ]
     )
     assert problems == more == []
     assert camel == snake
-    assert camel.threshold("function_length") == 20 and camel.max_file_size == 10 and camel.debt_markers == ("NOTE",)
+    assert (
+        camel.threshold("function_length") == 20
+        and camel.max_file_size == 10
+        and camel.debt_markers == ("NOTE",)
+    )
 
 
 def test_select_ignore_and_severity():
     settings, problems = build_settings(
-        [("toml", {"select": ["SA1", "sa201"], "ignore": "SA105", "severity": {"SA101": "error", "SA201": "hint"}})]
+        [
+            (
+                "toml",
+                {
+                    "select": ["SA1", "sa201"],
+                    "ignore": "SA105",
+                    "severity": {"SA101": "error", "SA201": "hint"},
+                },
+            )
+        ]
     )
     assert problems == []
     assert settings.enabled("SA101") and settings.enabled("SA201")
@@ -120,7 +159,17 @@ def test_a_bad_later_value_keeps_the_earlier_good_one_for_lists():
 
 def test_unknown_keys_are_reported_and_ignored():
     settings, problems = build_settings(
-        [("editor", {"frobnicate": True, "thresholds": {"speed": 3}, "severity": {"SA999": "error"}, "architecture": {}})]
+        [
+            (
+                "editor",
+                {
+                    "frobnicate": True,
+                    "thresholds": {"speed": 3},
+                    "severity": {"SA999": "error"},
+                    "architecture": {},
+                },
+            )
+        ]
     )
     assert settings == Settings()
     assert any("unknown setting 'frobnicate'" in p for p in problems)

@@ -45,6 +45,8 @@ DEFAULT_DEBOUNCE = 0.003
 BURST_WINDOW = 0.010
 # radon's MI is recomputed after this long without edits (and at once on open and save).
 MAINTAINABILITY_IDLE = 1.0
+# how long a diagnostic pull may wait for the editor's first workspace/configuration answer
+CONFIGURED_WAIT = 2.0
 PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
 
 
@@ -120,6 +122,8 @@ class WorkspaceEngine:
         self.debounce = debounce
         self.maintainability_idle = maintainability_idle
         self.documents: dict[str, OpenDocument] = {}
+        # set once the editor's settings are known (first workspace/configuration answered, or none to ask)
+        self.configured = asyncio.Event()
         self.cache = FunctionCache()
         self.maintainability = MaintainabilityWorker()
         self.on_analysed: Callable[[OpenDocument, bool], None] = _noop
@@ -221,7 +225,15 @@ class WorkspaceEngine:
         doc._task = asyncio.get_running_loop().create_task(self._analyse_later(doc, delay))
 
     async def settled(self, doc: OpenDocument) -> None:
-        """Return once no analysis is pending for `doc` (a newer edit may replace the one awaited)."""
+        """Return once the editor's settings are in (waiting at most CONFIGURED_WAIT) and no analysis is
+        pending for `doc` (a newer edit may replace the one awaited). Pull clients that cannot be asked to
+        pull again would otherwise keep diagnostics made before their own settings arrived."""
+        if not self.configured.is_set():
+            try:
+                await asyncio.wait_for(self.configured.wait(), CONFIGURED_WAIT)
+            except asyncio.TimeoutError:
+                log.warning("no editor settings after %.0f s; answering with the settings known so far", CONFIGURED_WAIT)
+                self.configured.set()
         while doc._task is not None and not doc._task.done():
             await asyncio.wait({doc._task})
 

@@ -1,4 +1,5 @@
-"""stdlib logging for the server: stderr, an optional file, and `window/logMessage` once initialized.
+"""stdlib logging for the server: `window/logMessage` once initialized (stderr before that, and for what is
+not forwarded), and an optional log file that gets everything.
 
 Nothing is ever written to stdout (it carries the protocol). pygls' own loggers stay out of
 window/logMessage: pygls logs every message it sends, so forwarding those would feed on itself.
@@ -37,8 +38,12 @@ class LspLogHandler(logging.Handler):
         """Start forwarding (called on `initialize`, from the event loop)."""
         self.loop = asyncio.get_running_loop()
 
+    @property
+    def forwarding(self) -> bool:
+        return self.loop is not None and not self.loop.is_closed()
+
     def filter(self, record: logging.LogRecord) -> bool:
-        return self.loop is not None and not record.name.startswith("pygls") and super().filter(record)
+        return self.forwarding and not record.name.startswith("pygls") and super().filter(record)
 
     def emit(self, record: logging.LogRecord) -> None:
         if getattr(self._local, "busy", False):
@@ -90,6 +95,9 @@ def configure(
         handler.setFormatter(logging.Formatter(FORMAT))
         handler.setLevel(level)
     lsp = LspLogHandler(server, level)
+    # Editors show a server's stderr in the same panel as window/logMessage: once records are forwarded,
+    # stderr only gets what the client does not (pygls' own records), so no line appears twice.
+    handlers[0].addFilter(lambda record: not lsp.filter(record))
     for handler in (*handlers, lsp):
         handler._sophia = True  # type: ignore[attr-defined]
         root.addHandler(handler)

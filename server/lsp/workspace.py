@@ -65,8 +65,11 @@ class WorkspaceSession:
             )
         if self.supports("workspace.did_change_configuration.dynamic_registration"):
             await self._register(types.WORKSPACE_DID_CHANGE_CONFIGURATION, None)
-        if self.pull_configuration:
-            await self.pull()
+        try:
+            if self.pull_configuration:
+                await self.pull()
+        finally:
+            self.engine.configured.set()
 
     async def _register(self, method: str, options: Any) -> None:
         registration = types.Registration(id=str(uuid.uuid4()), method=method, register_options=options)

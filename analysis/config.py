@@ -15,8 +15,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from .rules import DEFAULT_DEBT_MARKERS, DEFAULT_THRESHOLDS, RULES, matches
 from .model import SEVERITIES
+from .rules import DEFAULT_DEBT_MARKERS, DEFAULT_THRESHOLDS, RULES, matches
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -25,6 +25,22 @@ else:  # pragma: no cover
 
 TOOL_KEY = "sophia-artemis"
 DEFAULT_MAX_FILE_SIZE = 2_000_000
+
+
+@dataclass(frozen=True)
+class SemanticSettings:
+    """The `semantic` table: the embedding model (a path or a sentence-transformers name; the environment's
+    SOPHIA_ARTEMIS_EMBEDDING_MODEL wins over it), an optional Chroma server, whether a model may be downloaded,
+    and whether vector search is used at all."""
+
+    model: str | None = None
+    chroma_url: str | None = None
+    chroma_token: str | None = None
+    allow_download: bool = False
+    enabled: bool = True
+
+
+SEMANTIC_KEYS = {"model": str, "chroma_url": str, "chroma_token": str, "allow_download": bool, "enabled": bool}
 
 
 @dataclass(frozen=True)
@@ -37,6 +53,7 @@ class Settings:
     debt_markers: tuple[str, ...] = DEFAULT_DEBT_MARKERS
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     import_roots: tuple[str, ...] = ()  # folders (relative to the project root) that Python imports start from
+    semantic: SemanticSettings = field(default_factory=SemanticSettings)
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -94,6 +111,7 @@ class _Builder:
         self.values: dict[str, Any] = {}
         self.thresholds = dict(DEFAULT_THRESHOLDS)
         self.severity: dict[str, str] = {}
+        self.semantic: dict[str, Any] = {}
         self.problems: list[str] = []
 
     def bad(self, source: str, key: str, value: Any, expected: str, default: Any) -> None:
@@ -129,6 +147,8 @@ class _Builder:
                 self._thresholds(source, value)
             elif key == "severity":
                 self._severity(source, value)
+            elif key == "semantic":
+                self._semantic(source, value)
             elif key in ("architecture",):
                 continue  # owned by later features; not an error to have it
             else:
@@ -153,6 +173,25 @@ class _Builder:
             else:
                 self.thresholds[key] = n
 
+    def _semantic(self, source: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            self.bad(source, "semantic", value, "a table", "defaults")
+            return
+        defaults = SemanticSettings()
+        for raw_key, item in value.items():
+            key = _snake(str(raw_key)).replace("-", "_")
+            kind = SEMANTIC_KEYS.get(key)
+            if kind is None:
+                self.problems.append(
+                    f"{source}: unknown setting 'semantic.{raw_key}' (known: {', '.join(sorted(SEMANTIC_KEYS))}); ignored"
+                )
+            elif not isinstance(item, kind) or (kind is str and not item.strip()):
+                expected = "true or false" if kind is bool else "a non-empty string"
+                self.bad(source, f"semantic.{raw_key}", item, expected, getattr(defaults, key))
+                self.semantic.pop(key, None)
+            else:
+                self.semantic[key] = item.strip() if kind is str else item
+
     def _severity(self, source: str, value: Any) -> None:
         if not isinstance(value, Mapping):
             self.bad(source, "severity", value, "a table of rule id = severity", "defaults")
@@ -168,7 +207,8 @@ class _Builder:
                 self.severity[rid] = sev
 
     def build(self) -> Settings:
-        return Settings(thresholds=self.thresholds, severity=self.severity, **self.values)
+        return Settings(thresholds=self.thresholds, severity=self.severity,
+                        semantic=SemanticSettings(**self.semantic), **self.values)
 
 
 def build_settings(layers: Iterable[tuple[str, Mapping[str, Any] | None]]) -> tuple[Settings, list[str]]:

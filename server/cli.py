@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
+from sophia_artemis.server import graph_commands, memory_commands
 
 PROG = "sophia-artemis"
 PARALLEL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
@@ -187,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument(
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)"
     )
+    graph_commands.add_parsers(commands)
+    memory_commands.add_parsers(commands)
     return parser
 
 
@@ -525,6 +528,8 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
     "check": cmd_check,
     "metrics": cmd_metrics,
 }
+COMMANDS.update(graph_commands.COMMANDS)
+COMMANDS.update(memory_commands.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

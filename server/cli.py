@@ -24,6 +24,7 @@ from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
 from sophia_artemis.server import graph_commands, memory_commands
+from sophia_artemis.server.progress import StderrProgress
 
 PROG = "sophia-artemis"
 PARALLEL_MIN_FILES = 16  # below this, starting worker processes costs more than it saves
@@ -205,48 +206,19 @@ def _normalise_argv(argv: list[str]) -> list[str]:
 # --------------------------------------------------------------------------------------------- progress
 
 
-class _Progress:
-    """Progress on stderr. On a terminal: one `\\r checked N/M files` line, redrawn. Otherwise (scripts, CI):
-    nothing for short runs; a plain `sophia-artemis: checked N/M files` line every PLAIN_EVERY seconds once a
-    run has lasted that long. Notes (skipped files) clear the terminal line first."""
+class _Progress(StderrProgress):
+    """`checked N/M files` progress for check and metrics (see server/progress.py)."""
 
     PLAIN_EVERY = 10.0
 
     def __init__(self, total: int, terminal: bool) -> None:
+        super().__init__(terminal and total > 0, self.PLAIN_EVERY)
         self.total = total
-        self.terminal = terminal and total > 0
         self.done = 0
-        self._last = time.monotonic()
-        self._shown = False
 
     def advance(self) -> None:
         self.done += 1
-        now = time.monotonic()
-        if self.terminal:
-            if now - self._last >= 0.1 or self.done == self.total:
-                self._last = now
-                self._write(f"\r checked {self.done}/{self.total} files")
-                self._shown = True
-        elif now - self._last >= self.PLAIN_EVERY and self.done < self.total:
-            self._last = now
-            self._write(f"{PROG}: checked {self.done}/{self.total} files\n")
-
-    def note(self, line: str) -> None:
-        self.clear()
-        _eprint(line)
-
-    def clear(self) -> None:
-        if self._shown:
-            self._write("\r\x1b[K")
-            self._shown = False
-
-    @staticmethod
-    def _write(text: str) -> None:
-        try:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+        self.show(f"checked {self.done}/{self.total} files", self.done, self.total)
 
 
 # --------------------------------------------------------------------------------------------- analysing

@@ -17,10 +17,11 @@ import logging
 import os
 import sys
 import tempfile
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
+
+from sophia_artemis.server.progress import StderrProgress
 
 PROG = "sophia-artemis"
 ENV_MODEL = "SOPHIA_ARTEMIS_EMBEDDING_MODEL"  # memory.embedder.ENV_MODEL (not imported: keeps --help light)
@@ -210,45 +211,20 @@ def _note(line: str) -> None:
     _cli()._eprint(f"{PROG}: note: {line}")
 
 
-class _IndexProgress:
-    """A `memory.base.Progress` callback on stderr: a redrawn line on a terminal, otherwise a plain line at
-    most every PLAIN_EVERY seconds (short runs stay quiet)."""
+class _IndexProgress(StderrProgress):
+    """A `memory.base.Progress` callback (stage, done, total) on stderr (see server/progress.py)."""
 
-    PLAIN_EVERY = 5.0
     LABELS: ClassVar[dict[str, tuple[str, str]]] = {
         "scan": ("scanned", "files"),
         "embed": ("embedded", "chunks"),
     }
 
     def __init__(self) -> None:
-        self.terminal = _cli()._isatty(sys.stderr)
-        self._last = time.monotonic()
-        self._shown = False
+        super().__init__(_cli()._isatty(sys.stderr), plain_every=5.0)
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         verb, unit = self.LABELS.get(stage, (stage, "items"))
-        now = time.monotonic()
-        if self.terminal:
-            if now - self._last >= 0.1 or done == total:
-                self._last = now
-                self._write(f"\r\x1b[K indexing: {verb} {done}/{total} {unit}")
-                self._shown = True
-        elif now - self._last >= self.PLAIN_EVERY and done < total:
-            self._last = now
-            self._write(f"{PROG}: indexing: {verb} {done}/{total} {unit}\n")
-
-    def clear(self) -> None:
-        if self._shown:
-            self._write("\r\x1b[K")
-            self._shown = False
-
-    @staticmethod
-    def _write(text: str) -> None:
-        try:
-            sys.stderr.write(text)
-            sys.stderr.flush()
-        except (OSError, ValueError):
-            pass
+        self.show(f"indexing: {verb} {done}/{total} {unit}", done, total)
 
 
 def _report_repairs(engine: Any, already: set[str] | None = None) -> None:

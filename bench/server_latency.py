@@ -1,6 +1,6 @@
 """Edit -> diagnostics latency of the real server over stdio (a measurement, not a test).
 
-    python tests/e2e/latency.py FILE [FILE...] [--edits 40] [--pull]
+    python bench/server_latency.py FILE [FILE...] [--edits 40] [--pull]
 
 For each file: open it, wait for its diagnostics, then make single-character edits (insert a space at the end
 of a line inside a function, or delete it again), each one waiting for the diagnostics of that version.

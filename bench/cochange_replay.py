@@ -1,0 +1,109 @@
+"""Replay real histories: would `related` have predicted the other files of each recent commit?
+
+    . .venv/bin/activate
+    python bench/cochange_replay.py                          # click and requests, 200 commits each
+    python bench/cochange_replay.py --repos click -n 100 --query all --half-life 180 --min-support 2
+
+The git bundles in ../shared/data (see its README) are cloned once into bench/.cache/ (gitignored). For each
+repository we take the most recent N non-merge commits of HEAD touching 2..30 files and, for each, a query
+file (`--query first-py`: the first `.py` path of the commit, sorted, skipping commits without one; `all`:
+every file of the commit). We call `related(file, k=5, at=commit)`, which reads only the history reachable
+from the commit's parents, and count a hit @n when another file of that commit is in the top n. Also
+reported: the time of one full mine of HEAD's history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent.parent))  # so `sophia_artemis` imports when run from a checkout
+
+from sophia_artemis.analysis.history import DEFAULT_TEST_PAIR_BONUS, History, mine
+from sophia_artemis.analysis.history import git as hgit
+
+DATA = HERE.parent.parent / "shared" / "data"
+CACHE = HERE / ".cache" / "history"
+
+
+def clone(name: str) -> Path:
+    dest = CACHE / name
+    if not (dest / ".git").exists():
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        bundle = DATA / f"{name}.bundle"
+        subprocess.run(
+            ["git", "-c", "advice.detachedHead=false", "clone", "-q", str(bundle), str(dest)], check=True
+        )
+    return dest
+
+
+def replay(root: Path, n: int, query: str, options: dict, ranking: dict) -> dict:
+    commits = [c for c in hgit.log(root, ["HEAD"]) if 2 <= len(c.changes) <= options["max_files"]][:n]
+    hits = {1: 0, 3: 0, 5: 0}
+    queries = 0
+    start = time.perf_counter()
+    for commit in commits:
+        paths = sorted(
+            {ch.old_path if ch.status == "R" and ch.old_path else ch.path for ch in commit.changes}
+        )
+        if query == "first-py":
+            py = [p for p in paths if p.endswith(".py")]
+            asked = py[:1]
+        else:
+            asked = paths
+        if not asked:
+            continue
+        history: History = mine(root, at=commit.hash, **options)
+        for q in asked:
+            queries += 1
+            others = {history.canonical(p) for p in paths if p != q}
+            ranked = [r.path for r in history.related(q, k=5, **ranking)]
+            for cut in hits:
+                if others & set(ranked[:cut]):
+                    hits[cut] += 1
+    return {
+        "commits": len(commits),
+        "queries": queries,
+        "hits": hits,
+        "seconds": time.perf_counter() - start,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repos", default="click,requests")
+    parser.add_argument("-n", type=int, default=200, help="recent commits to replay (default 200)")
+    parser.add_argument("--query", choices=("first-py", "all"), default="first-py")
+    parser.add_argument("--half-life", type=float, default=365.0, help="days (default 365)")
+    parser.add_argument("--max-files", type=int, default=30)
+    parser.add_argument("--min-support", type=int, default=1)
+    parser.add_argument("--test-pair-bonus", type=float, default=DEFAULT_TEST_PAIR_BONUS)
+    args = parser.parse_args()
+    options = {"max_files": args.max_files, "half_life_days": args.half_life}
+    print(
+        f"query={args.query} n={args.n} half_life={args.half_life}d max_files={args.max_files} "
+        f"min_support={args.min_support} test_pair_bonus={args.test_pair_bonus}"
+    )
+    for name in args.repos.split(","):
+        root = clone(name)
+        t = time.perf_counter()
+        full = mine(root, **options)
+        full.files()
+        mine_s = time.perf_counter() - t
+        ranking = {"min_support": args.min_support, "test_pair_bonus": args.test_pair_bonus}
+        r = replay(root, args.n, args.query, options, ranking)
+        q = r["queries"] or 1
+        at = "  ".join(f"@{cut} {100 * h / q:.1f}%" for cut, h in r["hits"].items())
+        print(
+            f"{name:9} {at}  ({r['queries']} queries from {r['commits']} commits, {r['seconds']:.1f} s); "
+            f"full mine {len(full.commits)} commits in {mine_s:.2f} s"
+        )
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from .architecture import ArchitectureSettings, parse_architecture
 from .model import SEVERITIES
 from .rules import DEFAULT_DEBT_MARKERS, DEFAULT_THRESHOLDS, RULES, matches
 
@@ -54,6 +55,7 @@ class Settings:
     max_file_size: int = DEFAULT_MAX_FILE_SIZE
     import_roots: tuple[str, ...] = ()  # folders (relative to the project root) that Python imports start from
     semantic: SemanticSettings = field(default_factory=SemanticSettings)
+    architecture: ArchitectureSettings = field(default_factory=ArchitectureSettings)
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -149,8 +151,11 @@ class _Builder:
                 self._severity(source, value)
             elif key == "semantic":
                 self._semantic(source, value)
-            elif key in ("architecture",):
-                continue  # owned by later features; not an error to have it
+            elif key == "architecture":
+                parsed, problems = parse_architecture(source, value)
+                self.problems.extend(problems)
+                if parsed is not None:
+                    self.values[key] = parsed
             else:
                 self.problems.append(f"{source}: unknown setting '{raw_key}'; ignored")
 

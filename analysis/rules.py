@@ -55,6 +55,13 @@ RULES: dict[str, Rule] = {
             "maintainability",
             fires_below=True,
         ),
+        Rule("SA301", "import-cycle", "warning", "Modules import each other in a cycle."),
+        Rule(
+            "SA302",
+            "architecture-violation",
+            "warning",
+            "An import breaks a declared layer, forbidden-import or independence contract.",
+        ),
     )
 }
 

@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
-from sophia_artemis.server import graph_commands, memory_commands
+from sophia_artemis.server import graph_commands, history_commands, memory_commands
 from sophia_artemis.server.progress import StderrProgress
 
 PROG = "sophia-artemis"
@@ -191,6 +191,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     graph_commands.add_parsers(commands)
     memory_commands.add_parsers(commands)
+    history_commands.add_parsers(commands)
     return parser
 
 
@@ -452,11 +453,67 @@ def _utf8(stream: IO[str]) -> bool:
     return encoding in ("utf-8", "utf8")
 
 
+def _add_architecture(run: _Run, args: argparse.Namespace) -> None:
+    """SA301/SA302 (analysis/architecture.py): the import graph is built once per project root of the Python
+    files reported (with that root's settings), and its findings join those files' own, honouring
+    `# sophia: ignore[...]` comments."""
+    from dataclasses import replace
+
+    from sophia_artemis.analysis.architecture import project_architecture, wanted
+    from sophia_artemis.analysis.comments import scan_comments
+    from sophia_artemis.analysis.config import project_settings
+    from sophia_artemis.analysis.document import Document
+    from sophia_artemis.analysis.engine import apply_suppressions
+    from sophia_artemis.analysis.imports import build_graph
+    from sophia_artemis.analysis.model import Finding
+    from sophia_artemis.server.output import display_path
+
+    if not wanted(run.settings):
+        return
+    by_root: dict[Path, list[Any]] = {}
+    for report in run.reports:
+        if report.result is not None and report.path.suffix in (".py", ".pyi"):
+            by_root.setdefault(find_root(report.path), []).append(report)
+    for root, reports in by_root.items():
+        settings = run.settings
+        if root != run.root:  # a nested project (its own pyproject.toml): its own settings, the flags on top
+            settings, problems = project_settings(root)
+            for problem in problems:
+                _eprint(f"{PROG}: warning: {problem}")
+            settings = settings.with_rules(_flatten(args.select) or None, _flatten(args.ignore) or None)
+        try:
+            graph = build_graph(root, settings, language="python") if wanted(settings) else None
+            project = project_architecture(graph, root, settings)
+        except Exception as exc:  # noqa: BLE001 - the per-file findings still stand
+            failure = f"{exc.__class__.__name__}: {exc}"
+            _eprint(f"{PROG}: warning: {display_path(root)}: import graph failed ({failure})")
+            continue
+        for problem in project.problems:
+            _eprint(f"{PROG}: warning: {problem}")
+        for report in reports:
+            found = project.findings.get(os.path.abspath(report.path))
+            if not found:
+                continue
+            try:
+                doc = Document(Path(report.path).read_bytes())
+            except OSError:
+                continue
+            kept, _ = apply_suppressions(found, scan_comments(doc, ())[1])
+            for finding in kept:
+                related = tuple(replace(r, path=display_path(r.path)) if r.path else r for r in finding.related)
+                report.result.findings.append(replace(finding, related=related))
+                text = doc.index.line_text(finding.range.start.line)
+                if not text.isascii():
+                    report.lines.setdefault(finding.range.start.line, text)
+            report.result.findings.sort(key=Finding.sort_key)
+
+
 def cmd_check(args: argparse.Namespace) -> int:
     from sophia_artemis.server import output
 
     run = _Run(args, metrics=False)
     run.execute()
+    _add_architecture(run, args)
     found = output.count_findings(run.reports) > 0
     if args.format == "json":
         _dump(output.check_json(run.reports, run.seconds, run.skipped), args.output_file)
@@ -502,6 +559,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 }
 COMMANDS.update(graph_commands.COMMANDS)
 COMMANDS.update(memory_commands.COMMANDS)
+COMMANDS.update(history_commands.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

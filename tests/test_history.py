@@ -1,0 +1,239 @@
+"""`analysis.history` (git log mining, change coupling) and the `related` command, on a scripted git repo."""
+
+from __future__ import annotations
+
+import json
+import os
+import pickle
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from sophia_artemis.analysis.history import HistoryError, mine, mine_since, related
+from sophia_artemis.analysis.history.git import parse_log
+from sophia_artemis.server.cli import main
+
+DAY = 86400
+T0 = 1714521600  # 2024-05-01 00:00:00 UTC
+
+
+def _git(root: Path, *args: str, when: int | None = None) -> str:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GIT_")}
+    env.update(
+        {
+            "GIT_AUTHOR_NAME": "Ada",
+            "GIT_AUTHOR_EMAIL": "ada@example.com",
+            "GIT_COMMITTER_NAME": "Ada",
+            "GIT_COMMITTER_EMAIL": "ada@example.com",
+            "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_CONFIG_GLOBAL": os.devnull,
+        }
+    )
+    if when is not None:
+        env["GIT_AUTHOR_DATE"] = env["GIT_COMMITTER_DATE"] = f"@{when} +0000"
+    out = subprocess.run(["git", "-C", str(root), *args], env=env, capture_output=True, text=True, check=True)
+    return out.stdout.strip()
+
+
+def _touch(root: Path, *names: str, tag: str) -> None:
+    for name in names:
+        path = root / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"# {name} {tag}\n")
+
+
+def _commit(root: Path, day: int, message: str) -> str:
+    _git(root, "add", "-A")
+    _git(root, "commit", "-q", "-m", message, when=T0 + day * DAY)
+    return _git(root, "rev-parse", "HEAD")
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]]:
+    """c1 adds a b c; a+b change together (c2 c4 c8), c alone (c3), a 32-file commit (c5, ignored), c.py is
+    renamed to e.py (c6), then a+e (c7)."""
+    root = tmp_path_factory.mktemp("history-repo")
+    _git(root, "init", "-q", "-b", "main")
+    shas: dict[str, str] = {}
+    for name in ("a.py", "b.py", "c.py"):
+        (root / name).write_text("".join(f"line {i} of {name}\n" for i in range(40)), encoding="utf-8")
+    shas["c1"] = _commit(root, 0, "c1: add a b c")
+    _touch(root, "a.py", "b.py", tag="c2")
+    shas["c2"] = _commit(root, 1, "c2: a b")
+    _touch(root, "c.py", tag="c3")
+    shas["c3"] = _commit(root, 2, "c3: c")
+    _touch(root, "a.py", "b.py", tag="c4")
+    shas["c4"] = _commit(root, 3, "c4: a b")
+    _touch(root, "a.py", "c.py", *[f"gen/d{i:02}.py" for i in range(30)], tag="c5")
+    shas["c5"] = _commit(root, 4, "c5: mass change (32 files)")
+    _git(root, "mv", "c.py", "e.py")
+    shas["c6"] = _commit(root, 5, "c6: rename c.py to e.py")
+    _touch(root, "a.py", "e.py", tag="c7")
+    shas["c7"] = _commit(root, 6, "c7: a e")
+    _touch(root, "a.py", "b.py", tag="c8")
+    shas["c8"] = _commit(root, 7, "c8: a b")
+    return root, shas
+
+
+def test_coupling_ranking_and_reasons(repo: tuple[Path, dict[str, str]]) -> None:
+    root, _ = repo
+    history = mine(root, half_life_days=0)
+    found = history.related("a.py", k=5)
+    assert [(r.path, r.score, r.support, r.changes) for r in found] == [
+        ("b.py", 0.8, 4, 5),
+        ("e.py", 0.4, 2, 5),  # c.py in c1 (c3 and c5 are not a's or are ignored) + c7
+    ]
+    assert found[0].reasons == ("changed together in 4 of 5 commits", "last together 2024-05-08")
+    assert found[1].reasons == ("changed together in 2 of 5 commits", "last together 2024-05-07")
+    # the old name maps to the new one; deleted/renamed-away paths are never suggested
+    assert history.canonical("c.py") == "e.py"
+    assert [r.path for r in history.related("c.py")] == ["a.py", "b.py"]
+    assert history.related("c.py")[0].reasons[0] == "changed together in 2 of 4 commits"  # c1 c3 c6 c7
+    assert "gen/d00.py" in history.files()
+    assert history.related("gen/d00.py") == []  # its only commit is above the threshold
+    assert history.stats("e.py").commits == 5  # churn counts every commit, the big one included
+    assert history.stats("a.py").authors == {"Ada": 6}  # c1 c2 c4 c5 c7 c8
+
+
+def test_recency_weighting_and_threshold(repo: tuple[Path, dict[str, str]]) -> None:
+    root, _ = repo
+    decayed = mine(root, half_life_days=1).related("a.py")
+    assert [r.path for r in decayed] == ["b.py", "e.py"]
+    # weights halve daily back from c8 (day 7): b in c8 c4 c2 c1, e in c7 c1, a in all five
+    total = 1 + 0.5 + 0.5**4 + 0.5**6 + 0.5**7
+    assert decayed[0].score == pytest.approx((1 + 0.5**4 + 0.5**6 + 0.5**7) / total)
+    assert decayed[1].score == pytest.approx((0.5 + 0.5**7) / total)
+    wide = mine(root, half_life_days=0, max_files=40).related("a.py", k=50)
+    assert len(wide) == 32 and wide[0].path == "b.py"  # with a higher threshold c5 counts
+    assert [r.path for r in mine(root, half_life_days=0).related("a.py", min_support=3)] == ["b.py"]
+    assert mine(root).related("a.py", k=1)[0].path == "b.py"
+
+
+def test_at_excludes_the_commit_and_later_ones(repo: tuple[Path, dict[str, str]]) -> None:
+    root, shas = repo
+    at8 = mine(root, at=shas["c8"], half_life_days=0)
+    assert shas["c8"] not in {c.hash for c in at8.commits}
+    assert [(r.path, r.score) for r in at8.related("a.py")] == [("b.py", 0.75), ("e.py", 0.5)]
+    at2 = mine(root, at=shas["c2"], half_life_days=0)
+    assert [c.hash for c in at2.commits] == [shas["c1"]]
+    assert [(r.path, r.score) for r in at2.related("a.py")] == [("b.py", 1.0), ("c.py", 1.0)]
+    assert mine(root, at=shas["c1"]).commits == []  # a root commit has no history before it
+    assert [r.path for r in related(root, "a.py", k=1, at=shas["c8"])] == ["b.py"]
+    with pytest.raises(HistoryError, match="unknown revision"):
+        mine(root, at="no-such-rev")
+
+
+def test_incremental_extend_and_pickle(repo: tuple[Path, dict[str, str]]) -> None:
+    root, shas = repo
+    full = mine(root, half_life_days=0)
+    partial = mine(root, at=shas["c6"], half_life_days=0)  # history up to c5
+    assert partial.canonical("c.py") == "c.py"
+    assert [c.hash for c in mine_since(root, shas["c5"])] == [shas["c8"], shas["c7"], shas["c6"]]
+    restored = pickle.loads(pickle.dumps(partial))
+    assert restored.extend(root) == 3
+    assert restored.heads == (shas["c8"],)
+    assert [c.hash for c in restored.commits] == [c.hash for c in full.commits]
+    assert restored.related("a.py") == full.related("a.py")  # renames across the boundary are followed
+    assert restored.extend(root) == 0
+    assert [c.hash for c in mine(root, since=shas["c7"]).commits] == [shas["c8"]]
+
+
+def test_parse_log_renames_and_empty_commits() -> None:
+    text = "\x01h1\x1fAda\x1f100\0\nR087\0old.py\0new.py\0M\0x.py\0\x01h2\x1fBob\x1f90\0"
+    commits = parse_log(text)
+    assert [(c.hash, c.author, c.timestamp) for c in commits] == [("h1", "Ada", 100), ("h2", "Bob", 90)]
+    assert [(ch.status, ch.path, ch.old_path) for ch in commits[0].changes] == [
+        ("R", "new.py", "old.py"),
+        ("M", "x.py", None),
+    ]
+    assert commits[1].changes == ()
+
+
+def test_cli_json_shape(
+    repo: tuple[Path, dict[str, str]], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root, shas = repo
+    monkeypatch.chdir(root.parent)
+    name = root.name
+    assert main(["related", name, "a.py", "--format", "json", "--half-life", "0"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data == {
+        "version": 1,
+        "file": f"{name}/a.py",
+        "related": [
+            {
+                "path": f"{name}/b.py",
+                "score": 0.8,
+                "reasons": ["changed together in 4 of 5 commits", "last together 2024-05-08"],
+            },
+            {
+                "path": f"{name}/e.py",
+                "score": 0.4,
+                "reasons": ["changed together in 2 of 5 commits", "last together 2024-05-07"],
+            },
+        ],
+    }
+    # FILE relative to the current directory, -k, --at
+    assert main(["related", name, f"{name}/a.py", "-k", "1", "--at", shas["c8"], "--format", "json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert [r["path"] for r in data["related"]] == [f"{name}/b.py"]
+    # text, and a deleted/renamed path the history still knows
+    assert main(["related", name, "c.py"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"Files that change with {name}/e.py\n") and f"{name}/a.py" in out
+
+
+def test_cli_errors(
+    repo: tuple[Path, dict[str, str]], tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    root, _ = repo
+    plain = tmp_path / "plain"
+    plain.mkdir()
+    (plain / "x.py").write_text("x = 1\n", encoding="utf-8")
+    for argv, needle in (
+        (["related", str(plain), "x.py"], "not in a git repository"),
+        (["related", str(root), "nope.py"], "no such file"),
+        (["related", str(root), "a.py", "--at", "nope"], "unknown revision nope"),
+        (["related", str(tmp_path / "missing"), "a.py"], "no such file or directory"),
+    ):
+        assert main(argv) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("sophia-artemis: error: related: ") and needle in err
+        assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_cli_subprocess(repo: tuple[Path, dict[str, str]]) -> None:
+    root, _ = repo
+    proc = subprocess.run(
+        [sys.executable, "-m", "sophia_artemis", "related", ".", "b.py", "--format", "json"],
+        check=False,
+        cwd=root,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["version"] == 1 and data["file"] == "b.py"
+    assert [r["path"] for r in data["related"]] == ["a.py", "e.py"]
+    assert all(set(r) == {"path", "score", "reasons"} for r in data["related"])
+
+
+def test_test_file_pairing(tmp_path: Path) -> None:
+    root = tmp_path / "pairs"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _touch(root, "pkg/util.py", "pkg/core.py", tag="1")
+    _commit(root, 0, "util and core")
+    _touch(root, "tests/test_util.py", "README.md", tag="2")
+    _commit(root, 1, "tests")
+    history = mine(root, half_life_days=0)
+    found = history.related("pkg/util.py")
+    assert [(r.path, r.score) for r in found] == [("pkg/core.py", 1.0), ("tests/test_util.py", 0.3)]
+    assert found[1].reasons == ("changed together in 0 of 1 commits", "its test file")
+    back = history.related("tests/test_util.py")
+    assert [(r.path, r.score) for r in back] == [("README.md", 1.0), ("pkg/util.py", 0.3)]
+    assert back[1].reasons[-1] == "the module it tests"
+    assert [r.path for r in history.related("pkg/util.py", test_pair_bonus=0)] == ["pkg/core.py"]

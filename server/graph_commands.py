@@ -57,7 +57,7 @@ def add_parsers(commands: Any) -> None:
         "ones). Callers: for `module:qualname` the call sites that may call it (with a confidence); for a "
         "Python file the call sites in other modules of its top-level functions and classes. Tests: for "
         "`module:qualname` the test files calling it or importing its module; for a file the test files "
-        "importing its module or any of its dependents. co_changed is empty for now (git history comes later).",
+        "importing its module or any of its dependents. co_changed: files that changed together with the target's file in git history (change coupling; empty outside a git repository).",
     )
     impact.add_argument("path", metavar="PATH", help="the project root")
     impact.add_argument("target", metavar="TARGET", help="a file, a module name, or module:qualname")
@@ -214,11 +214,34 @@ def _impact_symbol(root: Path, settings: Any, target: str) -> dict[str, Any]:
     graph = _build_graph(root, settings, "python")
     callers = [_caller_json(root, c) for c in index.callers_of(name)]
     tests = [_shown(root, p) for p in index.tests_for(name)]
-    return _impact_json(name, graph, module, callers, tests)
+    return _impact_json(name, graph, module, callers, tests, _co_changed(root, graph, module))
+
+
+def _co_changed(root: Path, graph: Any, module: str | None, k: int = 10) -> list[dict[str, Any]]:
+    """Files that changed together with the module's file in git history (empty outside a git repository)."""
+    node = graph.module(module) if graph is not None and module else None
+    if node is None:
+        return []
+    from sophia_artemis.analysis.history import HistoryError, mine, toplevel
+    from sophia_artemis.server.history_commands import _repo_relative
+    from sophia_artemis.server.output import display_path
+
+    try:
+        top = toplevel(root)
+        rel = _repo_relative(top, root / node.path)
+        ranked = mine(top).related(rel, k=k) if rel is not None else []
+    except HistoryError:
+        return []
+    return [{"path": display_path(top / r.path), "score": round(r.score, 4), "commits": r.support} for r in ranked]
 
 
 def _impact_json(
-    target: str, graph: Any, module: str, callers: list[dict[str, Any]], tests: list[str]
+    target: str,
+    graph: Any,
+    module: str | None,
+    callers: list[dict[str, Any]],
+    tests: list[str],
+    co_changed: list[dict[str, Any]],
 ) -> dict[str, Any]:
     return {
         "version": 1,
@@ -228,7 +251,7 @@ def _impact_json(
             "transitive": graph.dependents_of(module, transitive=True),
         },
         "callers": callers,
-        "co_changed": [],
+        "co_changed": co_changed,
         "tests": sorted(set(tests)),
     }
 
@@ -297,7 +320,7 @@ def _impact_module(root: Path, settings: Any, target: str) -> dict[str, Any]:
                 seen.add(spot)
                 callers.append(_caller_json(root, c, calls=name))
         callers.sort(key=lambda c: (c["path"], c["range"]["start"]["line"], c["range"]["start"]["character"]))
-    return _impact_json(shown_target, graph, module, callers, tests)
+    return _impact_json(shown_target, graph, module, callers, tests, _co_changed(root, graph, module))
 
 
 def _impact_text(data: dict[str, Any]) -> str:

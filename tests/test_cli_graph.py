@@ -203,3 +203,41 @@ def test_impact_subprocess(projects):
     )
     assert missing.returncode == 2 and missing.stdout == ""
     assert missing.stderr.count("\n") == 1 and "nothing:here" in missing.stderr
+
+
+def test_impact_co_changed_from_git_history(projects, capsys, tmp_path):
+    """In a git repository, co_changed ranks the files that changed together with the target's file."""
+    repo = tmp_path / "deadcode_project"
+    env = {
+        **os.environ,
+        "GIT_AUTHOR_NAME": "t",
+        "GIT_AUTHOR_EMAIL": "t@example.invalid",
+        "GIT_COMMITTER_NAME": "t",
+        "GIT_COMMITTER_EMAIL": "t@example.invalid",
+    }
+
+    def git(*args: str, when: str = "2026-01-01T00:00:00") -> None:
+        subprocess.run(
+            ["git", "-C", str(repo), *args],
+            check=True,
+            capture_output=True,
+            env={**env, "GIT_AUTHOR_DATE": when, "GIT_COMMITTER_DATE": when},
+        )
+
+    git("init", "-q")
+    git("add", "-A")
+    git("commit", "-qm", "start")
+    for day in range(2, 5):  # core.py and web.py change together three times; cli.py once with core.py
+        for name in ("store/core.py", "store/web.py") + (("store/cli.py",) if day == 2 else ()):
+            with (repo / name).open("a", encoding="utf-8") as fh:
+                fh.write(f"# change {day}\n")
+        git("commit", "-qam", f"change {day}", when=f"2026-01-0{day}T00:00:00")
+
+    data = run_json(capsys, "impact", "deadcode_project", "store.core:compute_total", "--format", "json")
+    co = {c["path"]: c for c in data["co_changed"]}
+    assert data["co_changed"][0]["path"] == "deadcode_project/store/web.py"  # together in every commit
+    assert co["deadcode_project/store/web.py"]["commits"] == 4
+    assert co["deadcode_project/store/cli.py"]["commits"] == 2
+    assert co["deadcode_project/store/web.py"]["score"] > co["deadcode_project/store/cli.py"]["score"] > 0
+    # the module's own test file is ranked up even with one shared commit (history's test-pair bonus)
+    assert "deadcode_project/tests/test_core.py" in co

@@ -24,6 +24,7 @@ from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
 from sophia_artemis.server import graph_commands, history_commands, memory_commands
+from sophia_artemis.server.arguments import add_format
 from sophia_artemis.server.progress import StderrProgress
 
 PROG = "sophia-artemis"
@@ -156,12 +157,7 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)"
     )
-    check.add_argument(
-        "--format",
-        default="text",
-        choices=("text", "json", "sarif"),
-        help="output format (default: %(default)s)",
-    )
+    add_format(check, ("text", "json", "sarif"))
     _append_rules(check, "--select", "only these rules (ids or prefixes, comma-separated: SA101,SA2)")
     _append_rules(check, "--ignore", "not these rules (ids or prefixes, comma-separated)")
     check.add_argument(
@@ -180,9 +176,7 @@ def build_parser() -> argparse.ArgumentParser:
     metrics.add_argument(
         "paths", nargs="*", metavar="PATH", default=["."], help="files or folders (default: .)"
     )
-    metrics.add_argument(
-        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
-    )
+    add_format(metrics)
     metrics.add_argument(
         "-o", "--output-file", metavar="FILE", help="write the results to FILE instead of stdout"
     )

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sophia_artemis.server.arguments import add_format
+
 GRAPH_FORMATS = ("json", "dot", "mermaid")
 IMPACT_FORMATS = ("text", "json")
 LANGUAGES = ("python", "javascript", "typescript", "all")
@@ -34,9 +36,7 @@ def add_parsers(commands: Any) -> None:
         "to the current directory.",
     )
     graph.add_argument("path", metavar="PATH", nargs="?", default=".", help="the project root (default: .)")
-    graph.add_argument(
-        "--format", default="json", choices=GRAPH_FORMATS, help="output format (default: %(default)s)"
-    )
+    add_format(graph, GRAPH_FORMATS, default="json")
     graph.add_argument(
         "--language",
         choices=LANGUAGES,
@@ -61,9 +61,7 @@ def add_parsers(commands: Any) -> None:
     )
     impact.add_argument("path", metavar="PATH", help="the project root")
     impact.add_argument("target", metavar="TARGET", help="a file, a module name, or module:qualname")
-    impact.add_argument(
-        "--format", default="text", choices=IMPACT_FORMATS, help="output format (default: %(default)s)"
-    )
+    add_format(impact, IMPACT_FORMATS)
     impact.add_argument(
         "-o", "--output-file", metavar="FILE", help="write the result to FILE instead of stdout"
     )

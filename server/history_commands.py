@@ -16,6 +16,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from sophia_artemis.server.arguments import add_format
+
 FORMATS = ("text", "json")
 
 
@@ -39,9 +41,7 @@ def add_parsers(commands: Any) -> None:
         metavar="REV",
         help="use only the history before REV (the commits reachable from its parents)",
     )
-    related.add_argument(
-        "--format", default="text", choices=FORMATS, help="output format (default: %(default)s)"
-    )
+    add_format(related, FORMATS)
     related.add_argument(
         "--max-files",
         type=int,

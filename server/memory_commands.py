@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, ClassVar
 
+from sophia_artemis.server.arguments import add_format
 from sophia_artemis.server.progress import StderrProgress
 
 PROG = "sophia-artemis"
@@ -61,9 +62,7 @@ def add_parsers(commands: Any) -> None:
     )
     _root_argument(index)
     index.add_argument("--full", action="store_true", help="read every file again, not only the changed ones")
-    index.add_argument(
-        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
-    )
+    add_format(index)
 
     search = commands.add_parser(
         "search",
@@ -78,9 +77,7 @@ def add_parsers(commands: Any) -> None:
         "--queries-file", metavar="F", help="many queries, one per non-blank line (one model load)"
     )
     search.add_argument("-k", type=_positive, default=10, help="how many results (default: %(default)s)")
-    search.add_argument(
-        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
-    )
+    add_format(search)
 
     memory = commands.add_parser(
         "memory",
@@ -91,18 +88,14 @@ def add_parsers(commands: Any) -> None:
     actions.required = True
     stats = actions.add_parser("stats", help="what the memory holds", description="What the memory holds.")
     _root_argument(stats)
-    stats.add_argument(
-        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
-    )
+    add_format(stats)
     verify = actions.add_parser(
         "verify",
         help="check every store (exit 0: healthy, 1: problems)",
         description="Check every store without changing it. Exit 0: healthy; 1: problems, one per line.",
     )
     _root_argument(verify)
-    verify.add_argument(
-        "--format", default="text", choices=("text", "json"), help="output format (default: %(default)s)"
-    )
+    add_format(verify)
     export = actions.add_parser(
         "export",
         help="write the memory to one portable archive",

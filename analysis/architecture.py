@@ -445,9 +445,9 @@ def _shorten(names: list[str]) -> str:
 class _Lines:
     """Import-line ranges of the project's files (0-based, UTF-16 columns), read on demand."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, texts: Mapping[str, str] | None = None) -> None:
         self.root = root
-        self.cache: dict[str, list[str]] = {}
+        self.cache: dict[str, list[str]] = {rel: text.splitlines() for rel, text in (texts or {}).items()}
 
     def range(self, rel: str, line: int) -> Range:
         if rel not in self.cache:
@@ -471,16 +471,21 @@ def architecture_findings(
     root: Path,
     settings: Settings,
     extra_contracts: Iterable[Contract] = (),
+    *,
+    texts: Mapping[str, str] | None = None,
 ) -> dict[str, list[Finding]]:
     """SA301 and SA302 findings by file (absolute path, as `os.path.abspath` gives it). `related` paths are
-    absolute too; a caller that prints them makes them relative. Unsuppressed: see `apply_suppressions`."""
+    absolute too; a caller that prints them makes them relative. Unsuppressed: see `apply_suppressions`.
+    SA301 covers JavaScript/TypeScript cycles too; contracts (SA302) name Python modules only. `texts`:
+    the current text of files (relative path -> text) that differ from the disk, such as open editor
+    buffers, for the ranges of their import lines."""
     root = Path(os.path.abspath(root))
-    lines = _Lines(root)
+    lines = _Lines(root, texts)
     out: dict[str, list[Finding]] = {}
 
     def file_of(module: str) -> str | None:
         node = graph.module(module)
-        if node is None or not node.path.endswith((".py", ".pyi")):
+        if node is None or "." not in node.path.rsplit("/", 1)[-1]:  # a namespace package's folder
             return None
         return str(root / node.path)
 
@@ -537,6 +542,7 @@ class ProjectArchitecture:
 
     findings: dict[str, list[Finding]] = field(default_factory=dict)
     problems: list[str] = field(default_factory=list)
+    contracts: list[Contract] = field(default_factory=list)  # read from import-linter's configuration
 
 
 def wanted(settings: Settings) -> bool:
@@ -544,9 +550,12 @@ def wanted(settings: Settings) -> bool:
     return bool(settings.enabled("SA301") or settings.enabled("SA302"))
 
 
-def project_architecture(graph: ImportGraph, root: Path, settings: Settings) -> ProjectArchitecture:
-    """SA301/SA302 findings of the project at `root` from its Python import graph
-    (`build_graph(root, settings, language="python")`), with import-linter's contracts read from `root`."""
+def project_architecture(
+    graph: ImportGraph, root: Path, settings: Settings, *, texts: Mapping[str, str] | None = None
+) -> ProjectArchitecture:
+    """SA301/SA302 findings of the project at `root` from its import graph (`build_graph(root, settings,
+    language="python")`, or "all" for JavaScript/TypeScript cycles too), with import-linter's contracts read
+    from `root`. `contracts` keeps those for later calls of `architecture_findings` (live updates)."""
     if not wanted(settings):
         return ProjectArchitecture()
     problems: list[str] = []
@@ -554,4 +563,5 @@ def project_architecture(graph: ImportGraph, root: Path, settings: Settings) -> 
     arch = getattr(settings, "architecture", None) or ArchitectureSettings()
     if settings.enabled("SA302") and arch.import_linter:
         extra, problems = read_import_linter(root)
-    return ProjectArchitecture(architecture_findings(graph, root, settings, extra), problems)
+    findings = architecture_findings(graph, root, settings, extra, texts=texts)
+    return ProjectArchitecture(findings, problems, extra)

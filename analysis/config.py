@@ -41,6 +41,18 @@ class SemanticSettings:
     enabled: bool = True
 
 
+@dataclass(frozen=True)
+class UnusedSettings:
+    """The `unused` table (rule SA303): definitions matching `whitelist` (fnmatch globs on `module:qualname`,
+    `module.qualname`, `qualname` or the bare name) are never reported; findings below `min_confidence`
+    (0-100) are not shown."""
+
+    whitelist: tuple[str, ...] = ()
+    min_confidence: int = 60
+
+
+DIAGNOSTIC_SCOPES = ("workspace", "open")
+
 SEMANTIC_KEYS = {"model": str, "chroma_url": str, "chroma_token": str, "allow_download": bool, "enabled": bool}
 
 
@@ -56,6 +68,9 @@ class Settings:
     import_roots: tuple[str, ...] = ()  # folders (relative to the project root) that Python imports start from
     semantic: SemanticSettings = field(default_factory=SemanticSettings)
     architecture: ArchitectureSettings = field(default_factory=ArchitectureSettings)
+    unused: UnusedSettings = field(default_factory=UnusedSettings)
+    # editor: where diagnostics are shown - every file of the workspace, or open files only
+    diagnostic_scope: str = "workspace"
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -151,6 +166,13 @@ class _Builder:
                 self._severity(source, value)
             elif key == "semantic":
                 self._semantic(source, value)
+            elif key == "unused":
+                self._unused(source, value)
+            elif key == "diagnostic_scope":
+                if value not in DIAGNOSTIC_SCOPES:
+                    self.bad(source, key, value, "one of " + ", ".join(map(repr, DIAGNOSTIC_SCOPES)), "workspace")
+                else:
+                    self.values[key] = value
             elif key == "architecture":
                 parsed, problems = parse_architecture(source, value)
                 self.problems.extend(problems)
@@ -196,6 +218,31 @@ class _Builder:
                 self.semantic.pop(key, None)
             else:
                 self.semantic[key] = item.strip() if kind is str else item
+
+    def _unused(self, source: str, value: Any) -> None:
+        if not isinstance(value, Mapping):
+            self.bad(source, "unused", value, "a table", "defaults")
+            return
+        current = self.values.get("unused", UnusedSettings())
+        for raw_key, item in value.items():
+            key = _snake(str(raw_key)).replace("-", "_")
+            if key == "whitelist":
+                items = _str_list(item)
+                if items is None:
+                    self.bad(source, "unused.whitelist", item, "a list of strings", list(current.whitelist))
+                else:
+                    current = replace(current, whitelist=items)
+            elif key == "min_confidence":
+                n = _positive_int(item)
+                if n is None or n > 100:
+                    self.bad(source, "unused.min_confidence", item, "a whole number from 0 to 100", current.min_confidence)
+                else:
+                    current = replace(current, min_confidence=n)
+            else:
+                self.problems.append(
+                    f"{source}: unknown setting 'unused.{raw_key}' (known: min_confidence, whitelist); ignored"
+                )
+        self.values["unused"] = current
 
     def _severity(self, source: str, value: Any) -> None:
         if not isinstance(value, Mapping):

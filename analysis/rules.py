@@ -62,6 +62,7 @@ RULES: dict[str, Rule] = {
             "warning",
             "An import breaks a declared layer, forbidden-import or independence contract.",
         ),
+        Rule("SA303", "unused-code", "information", "A function, class or method nothing in the workspace uses."),
     )
 }
 

@@ -61,6 +61,8 @@ CREATE TABLE IF NOT EXISTS feedback(
     id INTEGER PRIMARY KEY AUTOINCREMENT, target TEXT NOT NULL, rule TEXT, action TEXT NOT NULL,
     detail TEXT, created REAL NOT NULL);
 CREATE INDEX IF NOT EXISTS feedback_rule ON feedback(rule);
+CREATE TABLE IF NOT EXISTS snapshots(
+    id INTEGER PRIMARY KEY AUTOINCREMENT, created REAL NOT NULL, data TEXT NOT NULL);
 """
 
 
@@ -375,6 +377,29 @@ class ProjectMemory:
         if self.read_only:
             return
         self.cache.set(key, value, tag=tag, expire=expire)
+
+    # ------------------------------------------------------------------------------------------ snapshots
+
+    def add_snapshot(self, data: dict[str, Any]) -> bool:
+        """Record a debt snapshot (one per index run). A run that changed nothing since the last snapshot
+        only moves that snapshot's time forward, so restarts do not flood the trend. True when added."""
+        self._writable()
+        text = json.dumps(data, sort_keys=True)
+        with self._lock, transaction(self.db) as con:
+            last = con.execute("SELECT id, data FROM snapshots ORDER BY id DESC LIMIT 1").fetchone()
+            if last is not None and last[1] == text:
+                con.execute("UPDATE snapshots SET created = ? WHERE id = ?", (self._clock(), last[0]))
+                return False
+            con.execute("INSERT INTO snapshots(created, data) VALUES (?, ?)", (self._clock(), text))
+            return True
+
+    def snapshots(self, limit: int = 100) -> list[dict[str, Any]]:
+        """The latest debt snapshots, oldest first: each `{"time": ..., **data}`."""
+        with self._lock:
+            rows = self.db.execute(
+                "SELECT created, data FROM snapshots ORDER BY id DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [{"time": created, **json.loads(data)} for created, data in reversed(rows)]
 
     # ------------------------------------------------------------------------------------------ notes
 

@@ -166,6 +166,11 @@ def build_parser() -> argparse.ArgumentParser:
     check.add_argument(
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)"
     )
+    check.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="analyse everything again and write nothing to the project memory (<root>/.sophia)",
+    )
 
     metrics = commands.add_parser(
         "metrics",
@@ -447,67 +452,86 @@ def _utf8(stream: IO[str]) -> bool:
     return encoding in ("utf-8", "utf8")
 
 
-def _add_architecture(run: _Run, args: argparse.Namespace) -> None:
-    """SA301/SA302 (analysis/architecture.py): the import graph is built once per project root of the Python
-    files reported (with that root's settings), and its findings join those files' own, honouring
-    `# sophia: ignore[...]` comments."""
-    from dataclasses import replace
-
-    from sophia_artemis.analysis.architecture import project_architecture, wanted
-    from sophia_artemis.analysis.comments import scan_comments
+def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
+    """`check` through the project index (memory/workspace_index.py): per-file findings are analysed once
+    and kept in `<root>/.sophia` (unless --no-cache), and SA301-SA303 come from the whole project of each
+    file (its nearest pyproject.toml or .git), honouring `# sophia: ignore[...]` comments."""
     from sophia_artemis.analysis.config import project_settings
-    from sophia_artemis.analysis.document import Document
-    from sophia_artemis.analysis.engine import apply_suppressions
-    from sophia_artemis.analysis.imports import build_graph
-    from sophia_artemis.analysis.model import Finding
+    from sophia_artemis.analysis.files import FileReport, discover
+    from sophia_artemis.analysis.model import AnalysisResult, FileMetrics
+    from sophia_artemis.analysis.project import relocate
+    from sophia_artemis.memory.project import ProjectMemory
+    from sophia_artemis.memory.workspace_index import ProjectIndex
     from sophia_artemis.server.output import display_path
 
-    if not wanted(run.settings):
-        return
-    by_root: dict[Path, list[Any]] = {}
-    for report in run.reports:
-        if report.result is not None and report.path.suffix in (".py", ".pyi"):
-            by_root.setdefault(find_root(report.path), []).append(report)
-    for root, reports in by_root.items():
-        settings = run.settings
-        if root != run.root:  # a nested project (its own pyproject.toml): its own settings, the flags on top
-            settings, problems = project_settings(root)
-            for problem in problems:
+    files = list(discover(run.paths, run.settings, run.root, on_skip=run._skip))
+    if not files:
+        _eprint(f"{PROG}: warning: no Python files found under {', '.join(map(str, run.paths))}")
+    by_root: dict[Path, list[Path]] = {}
+    for path in files:
+        by_root.setdefault(find_root(path), []).append(path)
+    run.progress = _Progress(len(files), _isatty(sys.stderr))
+    try:
+        for root, paths in by_root.items():
+            settings = run.settings
+            if root != run.root:  # a nested project (its own pyproject.toml): its own settings, the flags on top
+                settings, problems = project_settings(root)
+                for problem in problems:
+                    _eprint(f"{PROG}: warning: {problem}")
+                settings = settings.with_rules(_flatten(args.select) or None, _flatten(args.ignore) or None)
+            memory = None if args.no_cache else ProjectMemory(root)
+            index = ProjectIndex(root, settings, memory=memory, jobs=run.jobs)
+            refreshed = index.refresh(only=paths, progress=lambda done, total, rel: run.progress.advance())
+            for problem in refreshed.problems:
                 _eprint(f"{PROG}: warning: {problem}")
-            settings = settings.with_rules(_flatten(args.select) or None, _flatten(args.ignore) or None)
-        try:
-            graph = build_graph(root, settings, language="python") if wanted(settings) else None
-            project = project_architecture(graph, root, settings)
-        except Exception as exc:  # noqa: BLE001 - the per-file findings still stand
-            failure = f"{exc.__class__.__name__}: {exc}"
-            _eprint(f"{PROG}: warning: {display_path(root)}: import graph failed ({failure})")
-            continue
-        for problem in project.problems:
-            _eprint(f"{PROG}: warning: {problem}")
-        for report in reports:
-            found = project.findings.get(os.path.abspath(report.path))
-            if not found:
-                continue
-            try:
-                doc = Document(Path(report.path).read_bytes())
-            except OSError:
-                continue
-            kept, _ = apply_suppressions(found, scan_comments(doc, ())[1])
-            for finding in kept:
-                related = tuple(replace(r, path=display_path(r.path)) if r.path else r for r in finding.related)
-                report.result.findings.append(replace(finding, related=related))
-                text = doc.index.line_text(finding.range.start.line)
-                if not text.isascii():
-                    report.lines.setdefault(finding.range.start.line, text)
-            report.result.findings.sort(key=Finding.sort_key)
+            failed = {path for path, _ in refreshed.errors}
+            for path, error in refreshed.errors:
+                run._on_report(FileReport(Path(path), error=error))
+            for path in paths:
+                facts = index.files.get(index.rel(path))
+                if facts is None:
+                    reason = next((r for p, r in refreshed.skipped if p == os.path.abspath(path)), None)
+                    if reason is not None and os.path.abspath(path) not in failed:
+                        run._on_report(FileReport(path, skip_reason=reason))
+                    continue
+                findings = [relocate(f, display_path) for f in index.findings_for(path)]
+                lines = dict(facts.lines)
+                _add_line_texts(path, findings, lines)
+                metrics = FileMetrics(facts.language, 0, facts.sloc, facts.maintainability, 0)
+                run.reports.append(FileReport(path, AnalysisResult(findings, [], metrics), lines=lines))
+            if memory is not None:
+                index.close()
+                memory.close()
+    finally:
+        run.progress.clear()
+    run.reports.sort(key=lambda r: display_path(r.path))
+    run.skipped.sort(key=lambda item: item[0])
+    run.seconds = time.perf_counter() - run.started
+
+
+def _add_line_texts(path: Path, findings: list[Any], lines: dict[int, str]) -> None:
+    """The text of non-ASCII lines that workspace findings start on (output turns UTF-16 columns into
+    characters with it); the file's own findings brought theirs."""
+    missing = {f.range.start.line for f in findings if f.range.start.line not in lines}
+    if not missing:
+        return
+    try:
+        data = Path(path).read_bytes()
+    except OSError:
+        return
+    if data.isascii():
+        return
+    text = data.decode("utf-8", "replace").splitlines()
+    for line in missing:
+        if line < len(text) and not text[line].isascii():
+            lines[line] = text[line]
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from sophia_artemis.server import output
 
     run = _Run(args, metrics=False)
-    run.execute()
-    _add_architecture(run, args)
+    _check_indexed(run, args)
     found = output.count_findings(run.reports) > 0
     if args.format == "json":
         _dump(output.check_json(run.reports, run.seconds, run.skipped), args.output_file)

@@ -416,17 +416,19 @@ def many_files(project):
 
 
 def test_parallel_run_gives_the_same_findings_as_sequential(many_files, capsys, monkeypatch):
+    from sophia_artemis.memory import workspace_index
+
     used = []
-    real = cli._run_parallel
+    real = workspace_index.run_parallel
 
-    def spy(files, workers, *args, **kwargs):
-        used.append((len(files), workers))
-        return real(files, workers, *args, **kwargs)
+    def spy(todo, workers, *args, **kwargs):
+        used.append((len(todo), workers))
+        return real(todo, workers, *args, **kwargs)
 
-    monkeypatch.setattr(cli, "_run_parallel", spy)
-    code_seq, sequential, _ = run_json(capsys, "check", ".", "--jobs", "1")
+    monkeypatch.setattr(workspace_index, "run_parallel", spy)
+    code_seq, sequential, _ = run_json(capsys, "check", ".", "--jobs", "1", "--no-cache")
     assert used == []
-    code_par, parallel, _ = run_json(capsys, "check", ".", "--jobs", "2")
+    code_par, parallel, _ = run_json(capsys, "check", ".", "--jobs", "2", "--no-cache")
     assert used == [(47, 2)]
     assert code_seq == code_par == 1
     assert parallel["findings"] == sequential["findings"]

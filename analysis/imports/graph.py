@@ -96,6 +96,35 @@ class ImportGraph:
 
     def __post_init__(self) -> None:
         self._index: dict[str, Any] | None = None
+        # set by build_graph: resolves one module's import records into (internal targets, external names)
+        self._resolver: Callable[[str, list[ImportRecord]], list[tuple[str, int, str, bool]]] | None = None
+
+    def with_imports(self, module: str, records: list[ImportRecord]) -> ImportGraph:
+        """This graph with `module`'s own imports replaced by `records` (an editor buffer's, say): its
+        outgoing edges and external imports are recomputed and the cycles found again. The other modules'
+        edges are kept as they are. Unknown modules, or a graph not made by `build_graph`, give `self`."""
+        if self._resolver is None or self.module(module) is None:
+            return self
+        found: dict[str, tuple[set[int], str]] = {}
+        external: set[str] = set()
+        for target, line, kind, internal in self._resolver(module, records):
+            if not internal:
+                external.add(target)
+                continue
+            if target == module:
+                continue
+            lines, old = found.setdefault(target, (set(), kind))
+            lines.add(line)
+            if KIND_RANK[kind] < KIND_RANK[old]:
+                found[target] = (lines, kind)
+        edges = [e for e in self.edges if e.source != module]
+        edges += [Edge(module, t, tuple(sorted(lines)), kind) for t, (lines, kind) in found.items()]
+        edges.sort(key=lambda e: (e.source, e.target))
+        ext = [x for x in self.external if x.source != module] + [ExternalImport(module, t) for t in external]
+        ext.sort(key=lambda x: (x.source, x.target))
+        out = ImportGraph(self.modules, edges, ext, find_cycles((e.source, e.target) for e in edges), self.skipped)
+        out._resolver = self._resolver
+        return out
 
     # -- indexes (built on first query)
 
@@ -335,6 +364,8 @@ class _Builder:
         self.edges: dict[tuple[str, str], tuple[set[int], str]] = {}
         self.external: set[tuple[str, str]] = set()
         self.skipped: list[tuple[str, str]] = []
+        self.py_index: PythonModules | None = None
+        self.js: tuple[JsResolver, dict[str, str], dict[str, str]] | None = None  # resolver, name_of, path by name
 
     def rel(self, path: str | os.PathLike[str]) -> str:
         return Path(os.path.relpath(path, self.root)).as_posix()
@@ -393,6 +424,7 @@ class _Builder:
                 tops = [import_root] if import_root.is_dir() else []
             roots.append((import_root, _walk(tops, self.settings, self.root, self.on_skip, PYTHON_SUFFIXES)))
         index = PythonModules.build(roots)
+        self.py_index = index
         for name, folder in index.namespaces.items():
             self.modules.append(ModuleNode(name, self.rel(folder), "python"))
         for name, path in index.files.items():
@@ -417,6 +449,7 @@ class _Builder:
         resolver = JsResolver((str(p) for p in paths), str(self.root))
         chosen = [p for p in paths if language_of(p.name) in wanted]
         name_of = {os.path.normpath(str(p)): names[self.rel(p)] for p in chosen}
+        self.js = (resolver, name_of, {name: path for path, name in name_of.items()})
         for p in chosen:
             self.modules.append(ModuleNode(names[self.rel(p)], self.rel(p), language_of(p.name) or "javascript"))
         records = self.extract(chosen)
@@ -436,13 +469,41 @@ class _Builder:
         edges = [Edge(s, t, tuple(sorted(lines)), kind) for (s, t), (lines, kind) in self.edges.items()]
         edges.sort(key=lambda e: (e.source, e.target))
         external = sorted(self.external)
-        return ImportGraph(
+        graph = ImportGraph(
             modules=sorted(self.modules, key=lambda m: (m.name, m.path)),
             edges=edges,
             external=[ExternalImport(s, t) for s, t in external],
             cycles=find_cycles((e.source, e.target) for e in edges),
             skipped=self.skipped,
         )
+        graph._resolver = self.resolve_module
+        return graph
+
+    def resolve_module(self, module: str, records: list[ImportRecord]) -> list[tuple[str, int, str, bool]]:
+        """(target, line, kind, internal) for each import of `records`, as the build resolved them."""
+        out: list[tuple[str, int, str, bool]] = []
+        index = self.py_index
+        if index is not None and module in index.files:
+            is_package = module in index.packages
+            for record in records:
+                for target, internal in resolve(record, module, is_package, index):
+                    out.append((target, record.line, record.kind, internal))
+            return out
+        if self.js is not None:
+            resolver, name_of, path_of = self.js
+            path = path_of.get(module)
+            if path is None:
+                return out
+            for record in records:
+                resolved = resolver.resolve(record.module, path)
+                if resolved is None:
+                    continue
+                target, internal = resolved
+                if not internal:
+                    out.append((target, record.line, record.kind, False))
+                elif target in name_of:
+                    out.append((name_of[target], record.line, record.kind, True))
+        return out
 
 
 def _js_name_and_rank(rel: str) -> tuple[str, int]:

@@ -41,7 +41,7 @@ class Diagnostics:
     # ---- engine events ----
     def on_analysed(self, doc: OpenDocument, changed: bool) -> None:
         if self.pull:
-            if changed and doc.reason in ("settings", "maintainability"):
+            if changed and doc.reason not in ("open", "edit"):
                 self.request_refresh()
         elif changed or doc.reason in ("open", "edit"):
             self.publish(doc)

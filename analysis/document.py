@@ -2,21 +2,63 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
 import tree_sitter
 
 from .model import Position, Range
 from .text import LineIndex, encode
 
+DIALECTS = ("python", "javascript", "typescript", "tsx")
+# editors' languageId -> the grammar that reads it
+_LANGUAGE_IDS = {
+    "python": "python",
+    "javascript": "javascript",
+    "javascriptreact": "javascript",
+    "typescript": "typescript",
+    "typescriptreact": "tsx",
+}
 
-@lru_cache(maxsize=None)
+
+@cache
 def language(name: str) -> tree_sitter.Language:
+    """The tree-sitter grammar of a dialect: python, javascript (JSX included), typescript or tsx."""
     if name == "python":
         import tree_sitter_python
 
         return tree_sitter.Language(tree_sitter_python.language())
+    if name in DIALECTS:
+        from .imports.languages import grammar  # the import graph's loader: one place knows the packages
+
+        return grammar(name)
     raise ValueError(f"unsupported language: {name}")
+
+
+def language_of_dialect(dialect: str) -> str:
+    """What a dialect is reported as (`files[].language`): TSX is TypeScript."""
+    return "typescript" if dialect == "tsx" else dialect
+
+
+def dialect_for(name: str, language_id: str = "") -> str | None:
+    """The grammar for a file name or an editor languageId (the id wins when it is one we read).
+
+    `.ts`/`.mts`/`.cts` are TypeScript without JSX (`<T>x` is a cast there), `.tsx` TypeScript with it;
+    every JavaScript suffix reads with JSX, as Babel and esbuild do for `.js`."""
+    by_id = _LANGUAGE_IDS.get(language_id)
+    if by_id is not None:
+        if by_id == "typescript" and name.lower().endswith(".tsx"):
+            return "tsx"
+        return by_id
+    lower = name.lower()
+    if lower.endswith((".py", ".pyi", ".pyw")):
+        return "python"
+    if lower.endswith(".tsx"):
+        return "tsx"
+    if lower.endswith((".ts", ".mts", ".cts")):
+        return "typescript"
+    if lower.endswith((".js", ".jsx", ".mjs", ".cjs")):
+        return "javascript"
+    return None
 
 
 def _parser(lang: str) -> tree_sitter.Parser:
@@ -64,11 +106,15 @@ class TextBuffer:
 
 class Document(TextBuffer):
     """A TextBuffer kept parsed with tree-sitter: each edit is applied to the old tree, so tree-sitter
-    reuses every unchanged subtree when it re-parses."""
+    reuses every unchanged subtree when it re-parses.
+
+    `language_name` is a dialect (python, javascript, typescript, tsx); `dialect` keeps it and `language`
+    says what the file is (tsx is "typescript")."""
 
     def __init__(self, text: str | bytes, language_name: str = "python", version: int = 0) -> None:
         super().__init__(text, version)
-        self.language = language_name
+        self.dialect = language_name
+        self.language = language_of_dialect(language_name)
         self._parser = _parser(language_name)
         self.tree = self._parser.parse(self.source)
 

@@ -8,13 +8,25 @@ what the cache holds: an incremental analysis equals a fresh one (tests/test_inc
 from __future__ import annotations
 
 import logging
-from . import python_metrics
-from .comments import scan_comments
+import re
+
+from . import js_metrics, python_metrics
+from .comments import iter_comments, scan_comments
 from .config import Settings
 from .document import Document
-from .functions import FunctionCache, iter_functions, qualname, text_key
+from .functions import FunctionCache, iter_functions, js_identity, qualname, text_key
 from .maintainability import line_counts
-from .model import AnalysisResult, FailedFunction, FileMetrics, Finding, FunctionInfo, Position, Range, Related, Suppression
+from .model import (
+    AnalysisResult,
+    FailedFunction,
+    FileMetrics,
+    Finding,
+    FunctionInfo,
+    Position,
+    Range,
+    Related,
+    Suppression,
+)
 from .rules import RULES
 from .syntax import syntax_problems
 from .text import utf16_len
@@ -22,6 +34,7 @@ from .text import utf16_len
 log = logging.getLogger(__name__)
 
 ANALYZER_VERSION = f"py{python_metrics.ANALYZER_VERSION}"
+JS_ANALYZER_VERSION = f"js{js_metrics.ANALYZER_VERSION}"
 
 # rule id -> (metric attribute, message template); {name} is the function, {value} the figure
 _FUNCTION_RULES = (
@@ -37,6 +50,8 @@ def measure_functions(
     doc: Document, cache: FunctionCache | None = None, failures: list[FailedFunction] | None = None
 ) -> list[FunctionInfo]:
     """Every function in the document with its metrics; unchanged functions come from the cache."""
+    if doc.language != "python":
+        return _measure_js_functions(doc, cache, failures)
     source = doc.source
     index = doc.index
     out: list[FunctionInfo] = []
@@ -61,6 +76,40 @@ def measure_functions(
                 def_line=func.start_point[0] + 1,
                 range=index.node_range(func),
                 name_range=index.node_range(name_node),
+                metrics=metrics,
+            )
+        )
+    return out
+
+
+def _measure_js_functions(
+    doc: Document, cache: FunctionCache | None, failures: list[FailedFunction] | None
+) -> list[FunctionInfo]:
+    source = doc.source
+    index = doc.index
+    out: list[FunctionInfo] = []
+    for func, anchor in iter_functions(doc):
+        name, qn, component = js_identity(func)
+        try:
+            if cache is None:
+                metrics = js_metrics.compute_metrics(func, component)
+            else:
+                # the component name is part of the key: SonarJS' React exception depends on it
+                key = text_key(component + b"\0" + source[func.start_byte:func.end_byte], JS_ANALYZER_VERSION)
+                metrics = cache.get_or_compute(key, lambda f=func, c=component: js_metrics.compute_metrics(f, c))
+        except Exception as exc:  # one analyser failing on one function must not silence the others
+            log.exception("metrics failed on function %s (line %d)", qn, func.start_point[0] + 1)
+            if failures is not None:
+                failures.append(FailedFunction(qn, f"{exc.__class__.__name__}: {exc}"))
+            continue
+        start = js_metrics.definition_start(func)
+        out.append(
+            FunctionInfo(
+                qualname=qn,
+                name=name,
+                def_line=start.start_point[0] + 1,
+                range=index.range(start.start_byte, func.end_byte),
+                name_range=index.node_range(anchor),
                 metrics=metrics,
             )
         )
@@ -138,18 +187,22 @@ def analyze(
     `maintainability` is the file's radon MI when the caller has it (the server computes it off the
     keystroke path; the CLI computes it up front); SA202 fires only from it.
     """
+    if doc.language != "python":
+        maintainability = None  # radon's MI is defined on Python only (SA202 is Python-only)
     failures: list[FailedFunction] = []
     functions = measure_functions(doc, cache, failures)
     findings = function_findings(doc, functions, settings)
 
     markers, suppressions = scan_comments(doc, settings.debt_markers)
+    if doc.language != "python":
+        suppressions = suppressions + js_suppressions(doc)
     if settings.enabled("SA201"):
         severity = settings.severity_of("SA201")
         for m in markers:
             message = f"{m.marker}: {m.text}" if m.text else m.marker
             findings.append(Finding("SA201", severity, message, m.range, {"marker": m.marker, "text": m.text}))
 
-    if settings.enabled("SA001"):
+    if settings.enabled("SA001") and doc.language == "python":  # no SA001 for JS/TS: see docs/rules.md
         severity = settings.severity_of("SA001")
         for p in syntax_problems(doc):
             data = {"missing": p.missing} if p.missing else {}
@@ -162,6 +215,30 @@ def analyze(
     loc, sloc = line_counts(doc.source)
     file_metrics = FileMetrics(doc.language, loc, sloc, maintainability, len(markers))
     return AnalysisResult(kept, functions, file_metrics, suppressed, suppressions, failures)
+
+
+JS_SUPPRESSION_RE = re.compile(
+    r"(?://|/\*+|^\s*\*)\s*sophia:\s*ignore(?:\[(?P<rules>[^\]]*)\])?(?:\s*--\s*(?P<reason>.*?))?\s*(?=\*/|$)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+def js_suppressions(doc: Document) -> list[Suppression]:
+    """`// sophia: ignore[SA101] -- reason` and `/* sophia: ignore[SA101] */` in a JavaScript/TypeScript
+    document; the suppression applies to the line the comment starts on."""
+    found: list[Suppression] = []
+    for node in iter_comments(doc):
+        text = node.text.decode("utf-8", "replace")
+        if "sophia" not in text.lower():
+            continue
+        for m in JS_SUPPRESSION_RE.finditer(text):
+            start = node.start_byte + len(text[: m.start()].encode())
+            end = node.start_byte + len(text[: m.end()].rstrip().encode())
+            rules = frozenset(r.strip().upper() for r in (m.group("rules") or "").split(",") if r.strip())
+            reason = (m.group("reason") or "").strip() or None
+            rng = doc.index.range(start, end)
+            found.append(Suppression(rng.start.line, rules, reason, rng))
+    return found
 
 
 def apply_suppressions(findings: list[Finding], suppressions: list[Suppression]) -> tuple[list[Finding], list[Finding]]:

@@ -4,13 +4,17 @@ Pure: paths in, plain (picklable) dataclasses out - the command line sends paths
 and gets `FileReport`s back.
 
 Discovery (`discover`)
-    * A file named on the command line is always taken if it is Python (`.py`, `.pyi`); any other file
-      is reported as skipped.
+    * A file named on the command line is always taken if it is Python (`.py`, `.pyi`), JavaScript
+      (`.js .jsx .mjs .cjs`) or TypeScript (`.ts .tsx .mts .cts`); any other file is reported as skipped.
+    * Built JavaScript is skipped with a reason: by name (`*.min.js`, `*.bundle.js`, `*.chunk.js`), and in
+      `analyze_path` by its text (minified: a line over 5000 characters or lines averaging over 300 in the
+      first 64 kB; an `@generated` header comment; a `.js` ending in a `sourceMappingURL` comment).
     * A folder is walked in sorted order. Skipped while walking: what the `.gitignore` files say (the
       repository's root one, nested ones - a deeper file wins, the last matching line within a file
       wins, `!` re-includes - and `.git/info/exclude`), the configuration's `exclude` patterns
       (gitignore-style, relative to the project root) and, always, version-control and tool folders
-      (`.git`, `.hg`, `.svn`, `.sophia`, `__pycache__`, `node_modules`, `.tox`, `.nox`, `.mypy_cache`,
+      (`.git`, `.hg`, `.svn`, `.sophia`, `__pycache__`, `node_modules`, `bower_components`,
+      `jspm_packages`, `.tox`, `.nox`, `.mypy_cache`,
       `.pytest_cache`, `.ruff_cache`, `.venv`, `venv` and any folder holding a `pyvenv.cfg`).
       `build/` and `dist/` are skipped only when ignored like anything else.
     * `.gitignore` files count whether or not the folder is a git repository; when it is one, the
@@ -52,6 +56,12 @@ from .model import AnalysisResult
 log = logging.getLogger(__name__)
 
 PYTHON_SUFFIXES = (".py", ".pyi")
+JS_SUFFIXES = (".js", ".jsx", ".mjs", ".cjs", ".ts", ".tsx", ".mts", ".cts")
+ANALYSED_SUFFIXES = PYTHON_SUFFIXES + JS_SUFFIXES
+# built, not written: never worth a finding (checked on the name, then on the text in `generated_reason`)
+_BUILT_NAMES = (".min.js", ".min.mjs", ".min.cjs", ".bundle.js", ".bundle.mjs", "-bundle.js", ".chunk.js")
+_MINIFIED_LINE = 5000  # a line this long in the first 64 kB, or lines this long on average, is minified
+_MINIFIED_AVERAGE = 300
 
 ALWAYS_SKIPPED_DIRS = frozenset(
     {
@@ -61,6 +71,8 @@ ALWAYS_SKIPPED_DIRS = frozenset(
         ".sophia",
         "__pycache__",
         "node_modules",
+        "bower_components",
+        "jspm_packages",
         ".venv",
         "venv",
         ".tox",
@@ -76,6 +88,42 @@ OnSkip = Callable[[Path, str], None]
 
 def is_python_file(name: str) -> bool:
     return name.endswith(PYTHON_SUFFIXES)
+
+
+def is_analysed_file(name: str) -> bool:
+    """A file `check` and `metrics` analyse: Python, JavaScript or TypeScript (JSX/TSX included)."""
+    return name.endswith(ANALYSED_SUFFIXES)
+
+
+def built_name_reason(name: str) -> str | None:
+    """Why a JavaScript file is skipped by its name alone (minified or bundled), or None."""
+    lower = name.lower()
+    if lower.endswith(_BUILT_NAMES):
+        kind = "minified" if ".min." in lower else "bundled"
+        return f"{kind} JavaScript (by its name); analyse the sources it was built from"
+    return None
+
+
+def generated_reason(name: str, data: bytes) -> str | None:
+    """Why a JavaScript/TypeScript file's text shows it was generated (minified, bundled, marked), or None."""
+    if not name.endswith(JS_SUFFIXES):
+        return None
+    head = data[:65536]
+    lines = head.split(b"\n")
+    if len(lines) > 1 and not head.endswith(b"\n"):
+        lines.pop()  # cut mid-line by the 64 kB window
+    if any(len(line) > _MINIFIED_LINE for line in lines) or (
+        lines and len(head) / len(lines) > _MINIFIED_AVERAGE
+    ):
+        longest = max(len(line) for line in lines)
+        return f"minified or bundled JavaScript (lines up to {longest} characters)"
+    first = head[:1024].lstrip()
+    if first.startswith((b"//", b"/*")) and b"@generated" in first[:400]:
+        return "generated (marked @generated in its header comment)"
+    tail = data[-512:]
+    if b"sourceMappingURL=" in tail and name.endswith((".js", ".mjs", ".cjs")):
+        return "generated JavaScript (it has a sourceMappingURL comment); analyse its sources"
+    return None
 
 
 # --------------------------------------------------------------------------------------------- ignores
@@ -277,12 +325,18 @@ class _Walker:
         self, path: Path, absolute: str, is_link: bool, layers: tuple[_Layer, ...], use_exclude: bool
     ) -> bool:
         """Whether this non-folder entry (file, link, FIFO...) is one to analyse."""
-        if not is_python_file(path.name) or _ignored_by(layers, absolute, False):
+        if not is_analysed_file(path.name) or _ignored_by(layers, absolute, False):
             return False
         if is_link and os.path.isdir(absolute):
             self.skip(path, "symbolic link to a directory; not followed")
             return False
-        return not (use_exclude and self._excluded_note(path, absolute, False))
+        if use_exclude and self._excluded_note(path, absolute, False):
+            return False
+        built = built_name_reason(path.name)
+        if built is not None:
+            self.skip(path, built)
+            return False
+        return True
 
     def _excluded_note(self, path: Path, absolute: str, is_dir: bool) -> bool:
         pattern = self.excluded(absolute, is_dir)
@@ -306,7 +360,7 @@ def discover(
     *,
     on_skip: OnSkip | None = None,
 ) -> Iterator[Path]:
-    """The Python files to analyse under `paths` (files and folders), each once, in a stable order.
+    """The Python, JavaScript and TypeScript files to analyse under `paths` (files and folders), each once, in a stable order.
 
     Files named directly come in the order given; folders are walked in sorted order. `on_skip(path,
     reason)` hears about what was passed over for a reason worth telling the user (a named file that is
@@ -328,8 +382,11 @@ def discover(
 def _named_file(walker: _Walker, path: Path) -> Iterator[Path]:
     if not os.path.lexists(path):
         walker.skip(path, "no such file or directory")
-    elif not is_python_file(path.name):
+    elif not is_analysed_file(path.name):
+        # the wording scripts already match on; JavaScript and TypeScript files are taken too
         walker.skip(path, f"not a Python file ({', '.join(PYTHON_SUFFIXES)})")
+    elif built_name_reason(path.name) is not None:
+        walker.skip(path, built_name_reason(path.name) or "")
     else:
         yield path
 
@@ -473,7 +530,7 @@ def analyze_path(
     `discover` (results carry the path as given). Unexpected errors propagate: the caller decides.
     The result is complete (functions, suppressed findings): a caller that ships it elsewhere trims it.
     """
-    from .document import Document
+    from .document import Document, dialect_for
     from .engine import analyze
     from .maintainability import maintainability_index
 
@@ -481,9 +538,15 @@ def analyze_path(
     text, data, reason = _read(path, settings.max_file_size)
     if text is None or data is None:
         return FileReport(path, skip_reason=reason or "unreadable")
+    dialect = dialect_for(path.name) or "python"
+    if dialect != "python":
+        generated = generated_reason(path.name, data)
+        if generated is not None:
+            return FileReport(path, skip_reason=generated)
     want_mi = maintainability if maintainability is not None else (metrics or settings.enabled("SA202"))
-    mi = maintainability_index(text) if want_mi else None
-    doc = Document(data)
+    # radon's MI reads Python only; JavaScript and TypeScript files have none
+    mi = maintainability_index(text) if want_mi and dialect == "python" else None
+    doc = Document(data, dialect)
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)
     return FileReport(path, result=result, maintainability=mi, lines=lines)

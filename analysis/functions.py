@@ -11,24 +11,32 @@ import hashlib
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cache
 
 import tree_sitter
 
 from .document import Document, language
 from .model import Metrics
 
+_JS_SCAN = (
+    "[(function_declaration) (generator_function_declaration) (function_expression) (generator_function)"
+    " (arrow_function) (method_definition)] @def\n(comment) @c"
+)
 
-@lru_cache(maxsize=None)
+
+@cache
 def _scan_query(lang: str) -> tree_sitter.Query:
-    return tree_sitter.Query(language(lang), "(function_definition name: (identifier) @name) @def\n(comment) @c")
+    if lang == "python":
+        return tree_sitter.Query(language(lang), "(function_definition name: (identifier) @name) @def\n(comment) @c")
+    return tree_sitter.Query(language(lang), _JS_SCAN)
 
 
 @dataclass(frozen=True, slots=True)
 class TreeScan:
     """What one pass of a tree-sitter query over the whole tree finds: functions and comments."""
 
-    functions: list[tuple[tree_sitter.Node, tree_sitter.Node]]  # (function_definition, its name)
+    # (function_definition, its name); for JavaScript/TypeScript (function node, the node findings sit on)
+    functions: list[tuple[tree_sitter.Node, tree_sitter.Node]]
     comments: list[tree_sitter.Node]
 
 
@@ -49,10 +57,16 @@ def scan(doc: Document) -> TreeScan:
     cached = doc.__dict__.get("_scan")
     if cached is not None and cached[0] is doc.tree:
         return cached[1]
-    caps = tree_sitter.QueryCursor(_scan_query(doc.language)).captures(doc.tree.root_node)
+    dialect = getattr(doc, "dialect", doc.language)
+    caps = tree_sitter.QueryCursor(_scan_query(dialect)).captures(doc.tree.root_node)
     comments = caps.get("c", [])
     comments.sort(key=_start)
-    result = TreeScan(_pair(caps), comments)
+    if dialect == "python":
+        functions = _pair(caps)
+    else:
+        defs = sorted(caps.get("def", ()), key=_start)
+        functions = [(d, js_anchor(d)) for d in defs]
+    result = TreeScan(functions, comments)
     doc.__dict__["_scan"] = (doc.tree, result)
     return result
 
@@ -113,3 +127,118 @@ class FunctionCache:
 
     def clear(self) -> None:
         self._data.clear()
+
+
+# --------------------------------------------------------------------------------------------- JS / TS names
+
+_JS_WRAPPERS = frozenset({"parenthesized_expression", "as_expression", "satisfies_expression", "non_null_expression"})
+_JS_CLASSES = frozenset({"class_declaration", "abstract_class_declaration", "class"})
+
+
+def _js_text(node: tree_sitter.Node) -> str:
+    text = node.text.decode("utf-8", "replace")
+    if node.type == "string" and len(text) >= 2:
+        return text[1:-1]
+    return text
+
+
+def _js_binding(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The name a value is bound to: the variable it initialises, the property or field it is assigned to,
+    `default` of `export default`. None when the value is anonymous (an argument, a returned value...)."""
+    child, parent = node, node.parent
+    while parent is not None and parent.type in _JS_WRAPPERS:
+        child, parent = parent, parent.parent
+    if parent is None:
+        return None
+    t = parent.type
+    if t == "variable_declarator":
+        name = parent.child_by_field_name("name")
+        return name if name is not None and name.type == "identifier" else None
+    if t == "assignment_expression":
+        left = parent.child_by_field_name("left")
+        if left is None or child == left:
+            return None
+        if left.type == "member_expression":
+            return left.child_by_field_name("property")
+        return left if left.type == "identifier" else None
+    if t == "pair":
+        return parent.child_by_field_name("key")
+    if t in ("field_definition", "public_field_definition"):
+        return parent.child_by_field_name("property") or parent.child_by_field_name("name")
+    if t == "export_statement":
+        for c in parent.children:
+            if c.type == "default":
+                return c
+    return None
+
+
+def _js_anonymous_anchor(func: tree_sitter.Node) -> tree_sitter.Node:
+    for c in func.children:
+        if c.type in ("=>", "function", "function*"):
+            return c
+    return func.child(0) or func
+
+
+def js_anchor(func: tree_sitter.Node) -> tree_sitter.Node:
+    """The node a JavaScript/TypeScript function's findings sit on: its name, the name it is bound to, or
+    for an anonymous function its `function` keyword or `=>`."""
+    name = func.child_by_field_name("name")
+    if name is not None:
+        return name
+    bound = _js_binding(func)
+    return bound if bound is not None else _js_anonymous_anchor(func)
+
+
+def _js_own_name(node: tree_sitter.Node) -> str:
+    """The name of a function or class node as it reads in a qualname."""
+    name = node.child_by_field_name("name")
+    if name is None:
+        name = _js_binding(node)
+    if name is None:
+        return f"<anonymous:{node.start_point.row + 1}>"
+    return _js_text(name)
+
+
+def js_identity(func: tree_sitter.Node) -> tuple[str, str, bytes]:
+    """(name, qualname, component name) of a JavaScript/TypeScript function node.
+
+    The qualname reads like Python's: `Class.method`, `outer.<locals>.inner`, an object literal bound to a
+    name is a namespace (`api.get`); an anonymous function is `<anonymous:LINE>` (1-based). The component
+    name is what SonarJS checks for a capital letter to recognise a React component: the function's own
+    name, or the variable it initialises (b"" otherwise)."""
+    name = _js_own_name(func)
+    parts = [name]
+    node = func.parent
+    while node is not None:
+        t = node.type
+        if t in _JS_FUNCTION_TYPES:
+            parts.append(f"{_js_own_name(node)}.<locals>")
+        elif t in _JS_CLASSES:
+            parts.append(_js_own_name(node))
+        elif t == "object":
+            bound = _js_binding(node)
+            if bound is not None:
+                parts.append(_js_text(bound))
+        node = node.parent
+    component = b""
+    if func.type != "method_definition":
+        own = func.child_by_field_name("name")
+        if own is not None:
+            component = own.text
+        elif func.parent is not None and func.parent.type == "variable_declarator":
+            declared = func.parent.child_by_field_name("name")
+            if declared is not None and declared.type == "identifier":
+                component = declared.text
+    return name, ".".join(reversed(parts)), component
+
+
+_JS_FUNCTION_TYPES = frozenset(
+    {
+        "function_declaration",
+        "generator_function_declaration",
+        "function_expression",
+        "generator_function",
+        "arrow_function",
+        "method_definition",
+    }
+)

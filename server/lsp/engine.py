@@ -31,7 +31,7 @@ from sophia_artemis.analysis import (
     Settings,
     analyze,
 )
-from sophia_artemis.analysis.document import TextBuffer
+from sophia_artemis.analysis.document import TextBuffer, dialect_for
 
 from .configuration import SettingsStore
 from .mi_worker import MaintainabilityWorker
@@ -47,7 +47,7 @@ BURST_WINDOW = 0.010
 MAINTAINABILITY_IDLE = 1.0
 # how long a diagnostic pull may wait for the editor's first workspace/configuration answer
 CONFIGURED_WAIT = 2.0
-PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")
+PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")  # dialect_for also reads .js .jsx .mjs .cjs .ts .tsx .mts .cts
 
 
 Buffer = Document | TextBuffer
@@ -61,12 +61,13 @@ class OpenDocument:
     version: int
     buffer: Buffer
     root: Path | None
-    python: bool
+    python: bool  # analysed: Python, JavaScript or TypeScript (`dialect` says which grammar)
     result: AnalysisResult | None = None
     result_id: str = ""
     maintainability: float | None = None
     skipped: str | None = None  # why analysis is off for this document, while it is
     has_nul: bool = False
+    dialect: str = "python"
     reason: str = "open"  # why the pending analysis runs: open, edit, settings, maintainability
     _analysed: tuple[int, int, int] | None = None  # (version, settings generation, MI generation)
     _mi_generation: int = 0
@@ -93,6 +94,13 @@ class OpenDocument:
 def is_python(uri: str, language_id: str) -> bool:
     # some clients send "" (neovim without filetype detection); trust the extension then
     return language_id == "python" or urlparse(uri).path.lower().endswith(PYTHON_SUFFIXES)
+
+
+def document_dialect(uri: str, language_id: str) -> str | None:
+    """The grammar an open document is analysed with (python, javascript, typescript, tsx), by the
+    editor's languageId (javascript, javascriptreact, typescript, typescriptreact, python) or else by
+    suffix; None when it is not analysed."""
+    return dialect_for(urlparse(uri).path, language_id)
 
 
 def uri_to_path(uri: str) -> Path | None:
@@ -140,6 +148,7 @@ class WorkspaceEngine:
             log.info("didOpen for %s, which is already open: replacing it", uri)
             self.close(uri, notify=False)
         path = uri_to_path(uri)
+        dialect = document_dialect(uri, language_id)
         doc = OpenDocument(
             uri=uri,
             path=path,
@@ -147,7 +156,8 @@ class WorkspaceEngine:
             version=version,
             buffer=TextBuffer(text, version),
             root=self.settings.project_root(path),
-            python=is_python(uri, language_id),
+            python=dialect is not None,
+            dialect=dialect or "python",
             has_nul="\0" in text,
         )
         self.documents[uri] = doc
@@ -273,7 +283,7 @@ class WorkspaceEngine:
         reason = self._skip_reason(doc) if doc.python else None
         if doc.python and reason is None:
             if not isinstance(doc.buffer, Document):
-                doc.buffer = Document(doc.buffer.source, version=doc.version)
+                doc.buffer = Document(doc.buffer.source, doc.dialect, version=doc.version)
         elif isinstance(doc.buffer, Document):
             doc.buffer = TextBuffer(doc.buffer.source, doc.version)
         entering = reason is not None and doc.skipped is None

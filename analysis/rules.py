@@ -63,6 +63,7 @@ RULES: dict[str, Rule] = {
             "An import breaks a declared layer, forbidden-import or independence contract.",
         ),
         Rule("SA303", "unused-code", "information", "A function, class or method nothing in the workspace uses."),
+        Rule("SA501", "similar-code", "hint", "A function closely matches another one in the project."),
     )
 }
 

@@ -10,7 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 from sophia_artemis import __version__
 
-from . import code_actions, diagnostics, logs, metrics_view, symbols, sync, workspace
+from . import code_actions, diagnostics, logs, memory_features, metrics_view, symbols, sync, workspace
 from .configuration import SettingsStore
 from .engine import DEFAULT_DEBOUNCE, WorkspaceEngine
 from .transport import SophiaServer
@@ -30,6 +30,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     actions = code_actions.setup(server, engine)
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
+    memory = memory_features.setup(server, engine, view=view, actions=actions)
 
     def on_skipped(doc: object, message: str) -> None:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
@@ -43,8 +44,9 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
             handler.attach()
         caps = params.capabilities
         session.initialize(params)
-        for feature in (diags, actions, view, outline):
+        for feature in (diags, actions, view, outline, memory):
             feature.configure(caps)
+        memory.start()
         client = params.client_info
         log.info(
             "%s %s serving %s",
@@ -56,6 +58,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     @server.feature(types.SHUTDOWN)
     def shutdown(params: None) -> None:
         engine.close_all()
+        memory.close()
 
     server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks
     return server

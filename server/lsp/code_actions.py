@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from lsprotocol import types
 from pygls.capabilities import get_capability
 from pygls.lsp.server import LanguageServer
-from sophia_artemis.analysis import Finding
+from sophia_artemis.analysis import Finding, Range
 from sophia_artemis.analysis.text import LineIndex, encode
 
 from . import convert
@@ -39,6 +40,8 @@ class CodeActions:
         self.lazy = False
         self.document_changes = False
         self.create_files = False
+        # other features' actions: called with (document, requested range), each isolated (a failure is logged)
+        self.providers: list[Callable[[OpenDocument, Range], list[types.CodeAction]]] = []
 
     def configure(self, capabilities: types.ClientCapabilities) -> None:
         properties = (
@@ -65,6 +68,11 @@ class CodeActions:
         for finding in doc.findings:
             if convert.overlaps(finding.range, wanted):
                 actions.extend(self._actions_for(doc, finding))
+        for provider in self.providers:
+            try:
+                actions.extend(provider(doc, wanted))
+            except Exception:
+                log.exception("code action provider %r failed", provider)
         return actions
 
     def _actions_for(self, doc: OpenDocument, finding: Finding) -> list[types.CodeAction]:

@@ -7,6 +7,7 @@ that function's metrics in the `metrics` command's JSON shape.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 from lsprotocol import types
@@ -93,6 +94,9 @@ class MetricsView:
     def __init__(self, engine: WorkspaceEngine) -> None:
         self.engine = engine
         self.markdown = True
+        # more hover text from other features: (document, position, markdown?) -> a section or None, appended
+        # after the metrics; each isolated (a failure is logged)
+        self.hover_sections: list[Callable[[OpenDocument, Position, bool], str | None]] = []
 
     def configure(self, capabilities: types.ClientCapabilities) -> None:
         formats = get_capability(capabilities, "text_document.hover.content_format", None)
@@ -125,14 +129,26 @@ class MetricsView:
         doc, functions = self._functions(params.text_document.uri)
         if doc is None:
             return None
-        info = function_at(functions, convert.position(params.position))
-        if info is None:
+        position = convert.position(params.position)
+        info = function_at(functions, position)
+        parts = []
+        if info is not None:
+            findings = [f for f in doc.findings if f.data.get("qualname") == info.qualname]
+            parts.append(hover_text(info, findings, self.engine.settings_for(doc), self.markdown))
+        for section in self.hover_sections:
+            try:
+                extra = section(doc, position, self.markdown)
+            except Exception:
+                log.exception("hover section %r failed", section)
+                continue
+            if extra:
+                parts.append(extra)
+        if not parts:
             return None
-        findings = [f for f in doc.findings if f.data.get("qualname") == info.qualname]
-        text = hover_text(info, findings, self.engine.settings_for(doc), self.markdown)
         kind = types.MarkupKind.Markdown if self.markdown else types.MarkupKind.PlainText
         return types.Hover(
-            contents=types.MarkupContent(kind=kind, value=text), range=convert.lsp_range(info.name_range)
+            contents=types.MarkupContent(kind=kind, value="\n\n".join(parts)),
+            range=convert.lsp_range(info.name_range) if info is not None else None,
         )
 
     def show_metrics(self, *args: Any) -> dict[str, Any] | None:

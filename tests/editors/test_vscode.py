@@ -22,7 +22,17 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import EXTENSION, HERE, INSTALL_HINT, REPO, TOOLS, missing_tool, output_dir
+from .conftest import (
+    EXTENSION,
+    HERE,
+    INSTALL_HINT,
+    REPO,
+    TOOLS,
+    missing_tool,
+    output_dir,
+    require_server_command,
+    server_commands,
+)
 
 CODE_SERVER = TOOLS / "code-server" / "node_modules" / ".bin" / "code-server"
 PLAYWRIGHT = TOOLS / "e2e" / "node_modules" / "playwright-core"
@@ -160,23 +170,13 @@ class CodeServer:
                 self.process.wait()
 
 
-def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
-    """Squiggles, Problems rows, Ctrl+. suppress-on-this-line, status bar, code lens, crash restart,
-    a missing package, a workspace setting."""
-    node = workbench_tools
-
-    out = output_dir("vscode")
-    folder = fixture_copy("lsp_project").resolve()
-    bare = tmp_path / "bare-venv"  # an interpreter without sophia-artemis
-    venv.EnvBuilder(with_pip=False).create(bare)
-
-    server = CodeServer(tmp_path / "code-server", out / "code-server.log")
+def user_settings(server: CodeServer, interpreter: str) -> None:
     settings = server.user / "User" / "settings.json"
     settings.parent.mkdir(parents=True)
     settings.write_text(
         json.dumps(
             {
-                "sophiaArtemis.interpreter": sys.executable,
+                "sophiaArtemis.interpreter": interpreter,
                 "workbench.startupEditor": "none",
                 "workbench.tips.enabled": False,
                 "workbench.enableExperiments": False,
@@ -190,6 +190,15 @@ def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
         ),
         encoding="utf-8",
     )
+
+
+def run_workbench(
+    node: str, vsix: Path, folder: Path, out: Path, tmp_path: Path, interpreter: str = sys.executable, **extra
+) -> dict:
+    """Install the .vsix into a fresh code-server serving `folder`, run one scenario of vscode_e2e.mjs in
+    chromium, and return its steps (asserting that every step passed)."""
+    server = CodeServer(tmp_path / "code-server", out / "code-server.log")
+    user_settings(server, interpreter)
     server.install_extension(vsix)
     try:
         url = server.start(folder)
@@ -202,8 +211,8 @@ def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
                     "outDir": str(out),
                     "chromium": CHROMIUM,
                     "toolsDir": str(TOOLS),
-                    "interpreter": sys.executable,
-                    "bareInterpreter": str(bare / "bin" / "python"),
+                    "interpreter": interpreter,
+                    **extra,
                 }
             ),
             encoding="utf-8",
@@ -227,8 +236,27 @@ def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
     assert result["ok"], (
         f"{result.get('error')}\nscreenshot: {result.get('screenshot')}\nsteps: {result['steps']}"
     )
+    return {s["name"]: s for s in result["steps"]}
 
-    steps = {s["name"]: s for s in result["steps"]}
+
+def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
+    """Squiggles, Problems rows, Ctrl+. suppress-on-this-line, status bar, code lens, crash restart,
+    a missing package, a workspace setting."""
+    out = output_dir("vscode")
+    folder = fixture_copy("lsp_project").resolve()
+    offered = server_commands(folder)
+    bare = tmp_path / "bare-venv"  # an interpreter without sophia-artemis
+    venv.EnvBuilder(with_pip=False).create(bare)
+    steps = run_workbench(
+        workbench_tools,
+        vsix,
+        folder,
+        out,
+        tmp_path,
+        scenario="main",
+        bareInterpreter=str(bare / "bin" / "python"),
+    )
+
     assert steps["squiggles"]["warnings"] > 0
     assert any("SA101" in row for row in steps["problems-panel"]["rows"])
     assert any("SA102" in row for row in steps["problems-panel"]["rows"])
@@ -238,8 +266,47 @@ def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
     assert steps["status-ready"]["status"].endswith("Sophia: ready")
     assert re.search(r"cyclomatic \d+ · cognitive \d+", steps["code-lens"]["lens"])
     menu = " ".join(steps["status-menu"]["menu"])
-    assert "Restart server" in menu and "Show logs" in menu and "report" not in menu.lower()
+    assert "Restart server" in menu and "Show logs" in menu
+    # the menu offers a feature exactly when the server offers its command
+    assert ("Show report" in menu) == ("sophia.report" in offered), (menu, offered)
+    assert ("Semantic search" in menu) == ("sophia.search" in offered), (menu, offered)
     assert steps["restarted-ready"]["newPid"] != steps["crash-degraded"]["killed"]
     assert not any("SA201" in row for row in steps["workspace-setting"]["rows"])
     assert any("SA102" in row for row in steps["workspace-setting"]["rows"])
     assert "not installed" in steps["missing-package"]["notification"]
+
+
+def test_workbench_search(workbench_tools, vsix, fixture_copy, tmp_path):
+    """Sophia: Semantic search: input box, a quick pick listing a hit in pricing.py, and the pick opens it."""
+    folder = fixture_copy("lsp_project").resolve()
+    offered = require_server_command(folder, "sophia.search")
+    out = output_dir("vscode-search")
+    steps = run_workbench(workbench_tools, vsix, folder, out, tmp_path, scenario="search", offered=offered)
+
+    rows = steps["search-results"]["rows"]
+    assert any("pricing.py" in row for row in rows), rows
+    assert steps["search-results"]["title"].startswith('Sophia search: "price with discount"')
+    assert "pricing.py" in steps["search-opened"]["activeTab"]
+
+
+def test_workbench_graph(workbench_tools, vsix, fixture_copy, tmp_path):
+    """Sophia: Show dependency graph: the webview renders the import graph offline with the cycles in red,
+    and clicking a module opens its file; then import cycles, impact and report when the server offers them."""
+    folder = fixture_copy("graph_project").resolve()
+    offered = require_server_command(folder, "sophia.graph")
+    out = output_dir("vscode-graph")
+    steps = run_workbench(workbench_tools, vsix, folder, out, tmp_path, scenario="graph", offered=offered)
+
+    graph = steps["graph-webview"]
+    assert {"shop.core.pricing", "shop.orders", "manage"} <= set(graph["nodes"])
+    assert {"shop.core.models", "shop.core.pricing", "shop.core.discounts"} <= set(graph["cycleNodes"])
+    cycle_edges = {"shop.core.models->shop.core.pricing", "shop.core.pricing->shop.core.discounts"}
+    assert cycle_edges <= set(graph["cycleEdges"]), graph
+    assert "import cycle" in graph["bar"]
+    assert "orders.py" in steps["graph-click-opens-module"]["activeTab"]
+    if "sophia.openCycle" in offered:
+        assert "open-cycle" in steps
+    if "sophia.impact" in offered:
+        assert any("Dependents (direct)" in row for row in steps["impact-tree"]["rows"])
+    if "sophia.report" in offered:
+        assert "Import cycles" in steps["report-webview"]["text"]

@@ -1,7 +1,11 @@
 // Drives a real VS Code workbench (code-server in Debian's chromium, through playwright-core) against the
 // installed Sophia Artemis extension. Started by tests/editors/test_vscode.py, which installs the .vsix,
 // starts code-server and passes a JSON config path as the only argument:
-//   { url, folder, outDir, chromium, toolsDir, interpreter, bareInterpreter }
+//   { url, folder, outDir, chromium, toolsDir, interpreter, bareInterpreter, scenario, offered }
+// `scenario` picks the run: "main" (diagnostics, quick fix, status bar, restarts, settings; fixtures/lsp_project),
+// "search" (the semantic search palette command; fixtures/lsp_project) or "graph" (the dependency graph
+// webview, then import cycles, report and impact when the server offers them; fixtures/graph_project).
+// `offered` is the server's executeCommandProvider.commands.
 // Every step waits for a selector or a condition (never a fixed sleep), takes a screenshot into outDir, and
 // is reported in one JSON line on stdout: {"ok": bool, "steps": [...], "error"?: string}.
 import { createRequire } from 'node:module';
@@ -82,12 +86,142 @@ async function setInterpreter(page, value) {
     await input.press('Tab');
 }
 
-async function run(page) {
+async function openWorkbench(page) {
     await step(page, 'workbench', async () => {
         await page.goto(`${config.url}/?folder=${encodeURIComponent(config.folder)}`);
         await page.locator('.monaco-workbench').waitFor();
         await page.locator('.explorer-folders-view .monaco-list-row').first().waitFor();
     });
+}
+
+/** Runs a palette command by its title, the way a user does (F1, type, Enter). */
+async function runCommand(page, title) {
+    await page.keyboard.press('F1');
+    const input = page.locator('.quick-input-widget input');
+    await input.waitFor();
+    await input.fill(`>${title}`);
+    await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
+    await page.keyboard.press('Enter');
+}
+
+/** Opens a file from the explorer by the folder names leading to it. */
+async function openFile(page, ...names) {
+    const rows = page.locator('.explorer-folders-view .monaco-list-row');
+    for (const name of names) {
+        await rows.filter({ hasText: new RegExp(`^${name.replace(/\./g, '\\.')}$`) }).click();
+    }
+    await page.locator('.tab.active', { hasText: names[names.length - 1] }).waitFor();
+}
+
+async function runSearch(page) {
+    await openWorkbench(page);
+    await step(page, 'search-ready', async () => {
+        await openFile(page, 'shop', 'stock.py');
+        await statusItem(page, 'ready').waitFor();
+    });
+    await step(page, 'search-input', async () => {
+        await runCommand(page, 'Sophia: Semantic search');
+        await page.locator('.quick-input-widget', { hasText: 'Sophia: Semantic search' }).waitFor();
+        await page.keyboard.type('price with discount');
+    });
+    let rows;
+    await step(page, 'search-results', async () => {
+        await page.keyboard.press('Enter');
+        // the first search may build the index: give it longer than a step
+        const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pricing.py' }).first();
+        await row.waitFor({ timeout: 150_000 });
+        rows = (await page.locator('.quick-input-widget .monaco-list-row').allTextContents()).map((t) => t.trim());
+        const title = (await page.locator('.quick-input-widget .quick-input-title').textContent())?.trim();
+        return { rows, title };
+    });
+    await step(page, 'search-opened', async () => {
+        const row = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'pricing.py' }).first();
+        await row.click();
+        await page.locator('.tab.active', { hasText: 'pricing.py' }).waitFor();
+        return { activeTab: (await page.locator('.tab.active').first().textContent()).trim() };
+    });
+}
+
+/** The webview frame whose page has `selector` (webviews sit in two nested iframes). */
+async function webviewFrame(page, selector, timeout = 60_000) {
+    const deadline = Date.now() + timeout;
+    while (Date.now() < deadline) {
+        for (const frame of page.frames()) {
+            try {
+                if ((await frame.locator(selector).count()) > 0) return frame;
+            } catch {
+                // a frame that went away while we looked
+            }
+        }
+        await page.waitForTimeout(200);
+    }
+    throw new Error(`timed out waiting for a webview with ${selector}`);
+}
+
+async function runGraph(page) {
+    const offered = new Set(config.offered ?? []);
+    await openWorkbench(page);
+    await step(page, 'graph-ready', async () => {
+        await openFile(page, 'src', 'shop', 'core', 'pricing.py');
+        await statusItem(page, 'ready').waitFor();
+    });
+    let frame;
+    await step(page, 'graph-webview', async () => {
+        await runCommand(page, 'Sophia: Show dependency graph');
+        frame = await webviewFrame(page, 'body[data-rendered]');
+        const graph = await frame.evaluate(() => {
+            const cy = window.sophiaGraph;
+            return {
+                nodes: cy.nodes().map((n) => n.id()),
+                cycleNodes: cy.nodes('.cycle').map((n) => n.id()),
+                cycleEdges: cy.edges('.cycle').map((e) => e.id()),
+                bar: document.getElementById('bar').textContent,
+            };
+        });
+        return graph;
+    });
+    await step(page, 'graph-click-opens-module', async () => {
+        // a real mouse click on the node, at its place on the canvas
+        const where = await frame.evaluate(() => window.sophiaGraph.$id('shop.orders').renderedPosition());
+        const box = await frame.locator('#graph').boundingBox();
+        await page.mouse.click(box.x + where.x, box.y + where.y);
+        await page.locator('.tab.active', { hasText: 'orders.py' }).waitFor();
+        return { activeTab: (await page.locator('.tab.active').first().textContent()).trim() };
+    });
+    if (offered.has('sophia.openCycle')) {
+        await step(page, 'open-cycle', async () => {
+            await runCommand(page, 'Sophia: Open import cycle');
+            const cycle = page.locator('.quick-input-widget .monaco-list-row', { hasText: 'shop.core' }).first();
+            await cycle.waitFor();
+            await cycle.click();
+            await page.locator('.peekview-widget').first().waitFor();
+            return { peek: (await page.locator('.peekview-widget .peekview-title').first().innerText()).trim() };
+        });
+        await page.keyboard.press('Escape');
+    }
+    if (offered.has('sophia.impact')) {
+        await step(page, 'impact-tree', async () => {
+            await page.locator('.tab', { hasText: 'pricing.py' }).click();
+            await page.locator('.tab.active', { hasText: 'pricing.py' }).waitFor();
+            await page.locator('.monaco-editor .view-lines').first().click();
+            await page.keyboard.press('Control+Home');
+            await runCommand(page, 'Sophia: Show impact');
+            const view = page.locator('.pane', { hasText: 'Sophia Impact' });
+            await view.locator('.monaco-list-row', { hasText: 'Dependents (direct)' }).waitFor();
+            return { rows: (await view.locator('.monaco-list-row').allTextContents()).map((t) => t.trim()) };
+        });
+    }
+    if (offered.has('sophia.report')) {
+        await step(page, 'report-webview', async () => {
+            await runCommand(page, 'Sophia: Show report');
+            const report = await webviewFrame(page, 'h1:has-text("Sophia report")');
+            return { text: (await report.locator('body').innerText()).slice(0, 2000) };
+        });
+    }
+}
+
+async function runMain(page) {
+    await openWorkbench(page);
 
     await step(page, 'open-pricing-py', async () => {
         const rows = page.locator('.explorer-folders-view .monaco-list-row');
@@ -123,7 +257,7 @@ async function run(page) {
     await step(page, 'problems-panel', async () => {
         await page.locator('.monaco-editor .view-lines').first().click();
         await page.keyboard.press('Control+Shift+M');
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA101' }).waitFor();
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA101' }).first().waitFor();
         before = await problemRows(page);
         return { rows: before };
     });
@@ -152,8 +286,8 @@ async function run(page) {
         await page.locator('.action-widget .monaco-list-row.focused', { hasText: target }).waitFor();
         await page.keyboard.press('Enter');
         await page.locator('.monaco-editor .view-line', { hasText: '# sophia: ignore[SA101]' }).waitFor();
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA101' }).waitFor({ state: 'detached' });
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).waitFor();
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA101' }).first().waitFor({ state: 'detached' });
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).first().waitFor();
         return { rows: await problemRows(page) };
     });
 
@@ -165,7 +299,9 @@ async function run(page) {
         const labels = (await items.allTextContents()).map((t) => t.trim());
         await screenshot(page, 'status-menu-open');
         await items.filter({ hasText: 'Show logs' }).click();
-        await page.locator('.part.panel .view-line', { hasText: 'interpreter:' }).first().waitFor();
+        // the log channel opened: its first line names the interpreter, later ones come from the server
+        // (which may have logged enough already to scroll the first line out of view)
+        await page.locator('.part.panel .view-line', { hasText: /interpreter:|sophia_artemis/ }).first().waitFor();
         return { menu: labels };
     });
 
@@ -187,7 +323,7 @@ async function run(page) {
         // diagnostics come back from the new server (SA102 is still there; SA101 stays suppressed)
         await page.locator('.monaco-editor .view-lines').first().click();
         await page.keyboard.press('Control+Shift+M');
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).waitFor();
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).first().waitFor();
         // nothing sent into the dead connection while it was down (no "Sending ... failed" popups)
         const failures = await page.locator('.notification-toast', { hasText: 'failed' }).count();
         if (failures > 0) throw new Error('an error notification appeared while the server restarted');
@@ -216,7 +352,7 @@ async function run(page) {
     await step(page, 'interpreter-restored', async () => {
         await setInterpreter(page, config.interpreter);
         await statusItem(page, 'ready').waitFor();
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).waitFor();
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).first().waitFor();
     });
 
     await step(page, 'workspace-setting', async () => {
@@ -225,8 +361,8 @@ async function run(page) {
         fs.mkdirSync(path.join(config.folder, '.vscode'), { recursive: true });
         fs.writeFileSync(path.join(config.folder, '.vscode', 'settings.json'), JSON.stringify({ 'sophiaArtemis.ignore': ['SA201'] }));
         await page.keyboard.press('Control+W'); // close the Settings editor
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA201' }).waitFor({ state: 'detached' });
-        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).waitFor();
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA201' }).first().waitFor({ state: 'detached' });
+        await page.locator('.markers-panel .monaco-tl-row', { hasText: 'SA102' }).first().waitFor();
         return { rows: await problemRows(page) };
     });
 }
@@ -248,7 +384,8 @@ let result;
 const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
 page.setDefaultTimeout(TIMEOUT);
 try {
-    await run(page);
+    const scenario = config.scenario ?? 'main';
+    await { main: runMain, search: runSearch, graph: runGraph }[scenario](page);
     result = { ok: true, steps };
 } catch (error) {
     let failure;

@@ -25,6 +25,7 @@ version=$(node -p "require('./package.json').version")
 out="${out:-sophia-artemis-$version.vsix}"
 
 npx --no-install tsc --noEmit -p .
+npx --no-install tsc --noEmit -p webview
 if [ "$run_tests" = 1 ]; then
     rm -rf out
     npm test --silent
@@ -32,5 +33,8 @@ fi
 rm -rf dist
 npx --no-install esbuild src/extension.ts --bundle --platform=node --format=cjs --target=node18 \
     --external:vscode --minify --sourcemap --log-level=warning --outfile=dist/extension.js
+# the graph webview's script, cytoscape included: the page loads nothing from the network
+npx --no-install esbuild webview/graph.ts --bundle --platform=browser --format=iife --target=es2020 \
+    --minify --log-level=warning --outfile=dist/webview/graph.js
 npx --no-install vsce package --no-dependencies --out "$out" > /dev/null
 echo "built $out ($(du -k "$out" | cut -f1) KB)"

@@ -11,15 +11,20 @@ import {
     CloseAction,
     CloseHandlerResult,
     ErrorAction,
+    ExecuteCommandRequest,
     ErrorHandlerResult,
     LanguageClient,
     LanguageClientOptions,
+    RevealOutputChannelOn,
     ServerOptions,
     State,
     TransportKind,
+    vsdiag,
 } from 'vscode-languageclient/node';
 
+import { Checked, checkAnswer, serverOffers } from './answers';
 import { RestartPolicy } from './backoff';
+import { CommandRunner, Features } from './features';
 import {
     describeSource,
     importCheckArgs,
@@ -60,7 +65,7 @@ function settingsFor(scope: vscode.Uri | vscode.WorkspaceFolder | undefined): Se
     return explicitSettings((key: ServerKey) => configuration.inspect(key));
 }
 
-class ServerController implements vscode.Disposable {
+class ServerController implements vscode.Disposable, CommandRunner {
     private client: LanguageClient | undefined;
     private generation = 0;
     private readonly policy = new RestartPolicy();
@@ -212,6 +217,11 @@ class ServerController implements vscode.Disposable {
             ],
             outputChannel: this.output,
             traceOutputChannel: this.traceOutput,
+            // failed requests go to the log, not into popups: a request in flight when the server dies (the
+            // long-running workspace diagnostic pull always is) would otherwise pop up "Request ... failed"
+            // on every crash. The status bar shows the server's state; the palette commands show their own
+            // errors; connection failures are still shown (the client forces those).
+            revealOutputChannelOn: RevealOutputChannelOn.Never,
             initializationOptions: initializationOptions(settingsFor(firstFolder())),
             synchronize: { configurationSection: SECTION },
             errorHandler: {
@@ -224,7 +234,18 @@ class ServerController implements vscode.Disposable {
                 willSave: (event, next) => (this.serverDown ? Promise.resolve() : next(event)),
                 didSave: (document, next) => (this.serverDown ? Promise.resolve() : next(document)),
                 didClose: (document, next) => (this.serverDown ? Promise.resolve() : next(document)),
+                // a pull while the server is down would fail with an error popup: keep what is shown (the
+                // restarted server is asked again for every open document)
+                provideDiagnostics: (document, previousResultId, token, next) =>
+                    this.serverDown
+                        ? previousResultId === undefined
+                            ? undefined
+                            : { kind: vsdiag.DocumentDiagnosticReportKind.unChanged, resultId: previousResultId }
+                        : next(document, previousResultId, token),
                 workspace: {
+                    // file events (the server's own .sophia/ store among them) are dropped while it is down:
+                    // the restarted server scans the workspace anyway
+                    didChangeWatchedFile: (event, next) => (this.serverDown ? Promise.resolve() : next(event)),
                     // answer with the settings the user set, not VS Code's defaults (see settings.ts)
                     configuration: async (params, token, next) => {
                         const answers = await next(params, token);
@@ -327,8 +348,39 @@ class ServerController implements vscode.Disposable {
         await this.start();
     }
 
+    showLogs(): void {
+        this.output.show(true);
+    }
+
+    /** Whether the running server lists `command` in its executeCommandProvider. */
+    offers(command: string): boolean {
+        const client = this.client;
+        return client !== undefined && client.isRunning() && serverOffers(client.initializeResult?.capabilities, command);
+    }
+
+    /**
+     * `workspace/executeCommand` with one argument (docs/commands.md). Every way it can fail (no server, a
+     * server too old to offer the command, a JSON-RPC error, an `{"error"}` answer) ends in a reason to show.
+     */
+    async execute(command: string, argument: unknown): Promise<Checked<Record<string, unknown>>> {
+        const client = this.client;
+        if (client === undefined || !client.isRunning()) {
+            return { ok: false, error: `the language server is not running (${statusView(this.status).accessibilityLabel})` };
+        }
+        if (!serverOffers(client.initializeResult?.capabilities, command)) {
+            return { ok: false, error: `this sophia-artemis server does not offer ${command}; update it (python -m pip install -U sophia-artemis)` };
+        }
+        try {
+            const answer: unknown = await client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [argument] });
+            return checkAnswer(command, answer);
+        } catch (error) {
+            this.log(`${command} failed: ${String(error)}`);
+            return { ok: false, error: error instanceof Error ? error.message : String(error) };
+        }
+    }
+
     async showMenu(): Promise<void> {
-        const picked = await vscode.window.showQuickPick(menuEntries(this.status), {
+        const picked = await vscode.window.showQuickPick(menuEntries(this.status, (command) => this.offers(command)), {
             title: statusView(this.status).accessibilityLabel,
             placeHolder: 'Sophia Artemis',
         });
@@ -379,6 +431,7 @@ export async function activate(context: vscode.ExtensionContext): Promise<void> 
         server,
         vscode.commands.registerCommand('sophiaArtemis.restartServer', () => server.restart()),
         vscode.commands.registerCommand('sophiaArtemis.showLogs', () => output.show(true)),
+        new Features(context, server),
         vscode.commands.registerCommand('sophiaArtemis.showMenu', () => server.showMenu()),
         vscode.commands.registerCommand('sophiaArtemis.openSettings', () =>
             vscode.commands.executeCommand('workbench.action.openSettings', `@ext:${context.extension.id}`),

@@ -69,12 +69,27 @@ export interface MenuEntry {
     command: string;
 }
 
+/** The palette commands that need a server command, with the server command each one calls. */
+export const FEATURE_ENTRIES: readonly (MenuEntry & { serverCommand: string })[] = [
+    { label: '$(search) Semantic search', command: 'sophiaArtemis.search', serverCommand: 'sophia.search' },
+    { label: '$(references) Show impact of the symbol under the cursor', command: 'sophiaArtemis.showImpact', serverCommand: 'sophia.impact' },
+    { label: '$(type-hierarchy) Show dependency graph', command: 'sophiaArtemis.showGraph', serverCommand: 'sophia.graph' },
+    { label: '$(sync) Open import cycle', command: 'sophiaArtemis.openCycle', serverCommand: 'sophia.openCycle' },
+    { label: '$(graph) Show report', command: 'sophiaArtemis.showReport', serverCommand: 'sophia.report' },
+    { label: '$(note) Remember a note', command: 'sophiaArtemis.remember', serverCommand: 'sophia.remember' },
+];
+
 /**
- * The status bar menu: only commands that exist. "Show report" and the search/impact views join when the
- * server offers them (it does not yet).
+ * The status bar menu: only commands that work now. The server's features come first when it is running
+ * and offers them (`offers` reads its executeCommandProvider); restart, logs and settings are always there.
  */
-export function menuEntries(status: ServerStatus): MenuEntry[] {
+export function menuEntries(status: ServerStatus, offers: (serverCommand: string) => boolean = () => false): MenuEntry[] {
+    const features =
+        status.phase === 'ready'
+            ? FEATURE_ENTRIES.filter((entry) => offers(entry.serverCommand)).map(({ label, command }) => ({ label, command }))
+            : [];
     const entries: MenuEntry[] = [
+        ...features,
         {
             label: '$(debug-restart) Restart server',
             description: status.phase === 'error' ? 'try again' : undefined,

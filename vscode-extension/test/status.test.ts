@@ -29,9 +29,30 @@ describe('statusView', () => {
 });
 
 describe('menuEntries', () => {
-    it('lists only commands the extension registers', () => {
+    it('lists restart, logs and settings when the server offers nothing else', () => {
         const commands = menuEntries({ phase: 'ready' }).map((entry) => entry.command);
         assert.deepEqual(commands, ['sophiaArtemis.restartServer', 'sophiaArtemis.showLogs', 'sophiaArtemis.openSettings']);
+    });
+
+    it('puts first the features whose server command the running server offers', () => {
+        const offered = new Set(['sophia.search', 'sophia.report']);
+        const commands = menuEntries({ phase: 'ready' }, (c) => offered.has(c)).map((entry) => entry.command);
+        assert.deepEqual(commands.slice(0, 3), ['sophiaArtemis.search', 'sophiaArtemis.showReport', 'sophiaArtemis.restartServer']);
+    });
+
+    it('hides the features while the server is not ready', () => {
+        const commands = menuEntries({ phase: 'error' }, () => true).map((entry) => entry.command);
+        assert.equal(commands[0], 'sophiaArtemis.restartServer');
+    });
+
+    it('names only commands that package.json contributes', () => {
+        const contributed = new Set<string>(
+            // eslint-disable-next-line @typescript-eslint/no-require-imports
+            require('../../package.json').contributes.commands.map((c: { command: string }) => c.command),
+        );
+        for (const entry of menuEntries({ phase: 'ready' }, () => true)) {
+            assert.ok(contributed.has(entry.command), entry.command);
+        }
     });
 });
 

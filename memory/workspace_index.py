@@ -29,7 +29,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -150,11 +150,17 @@ def _facts_task(item: tuple[str, str, str | None, bool]) -> FileFacts:
 
 
 def run_parallel(
-    todo: list[tuple[str, str, str | None, bool]], workers: int, settings: Settings, cancel: Cancel | None
+    todo: list[tuple[str, str, str | None, bool]],
+    workers: int,
+    settings: Settings,
+    cancel: Cancel | None,
+    mp_context: Any = None,
 ) -> Iterator[FileFacts]:
     """`file_facts` of each item in `workers` processes, in order; stops early when `cancel()` says so."""
     chunksize = max(1, min(16, len(todo) // (workers * 8)))
-    pool = ProcessPoolExecutor(max_workers=workers, initializer=_init_worker, initargs=(settings,))
+    pool = ProcessPoolExecutor(
+        max_workers=workers, initializer=_init_worker, initargs=(settings,), mp_context=mp_context
+    )
     try:
         for facts in pool.map(_facts_task, todo, chunksize=chunksize):
             if cancel is not None and cancel():
@@ -171,8 +177,11 @@ class ProjectIndex:
     """Facts about every file of the project at `root` and the workspace findings, persisted in `memory`
     (a `ProjectMemory`; None keeps everything in this process)."""
 
-    def __init__(self, root: Path | str, settings: Settings, *, memory: Any = None, jobs: int = 0) -> None:
+    def __init__(
+        self, root: Path | str, settings: Settings, *, memory: Any = None, jobs: int = 0, mp_context: Any = None
+    ) -> None:
         self.root = Path(os.path.abspath(root))
+        self.mp_context = mp_context  # multiprocessing context of the worker processes (None: the default)
         self.settings = settings
         self.memory = memory
         self.jobs = jobs
@@ -363,7 +372,7 @@ class ProjectIndex:
                     return
                 yield _facts_task(item)
             return
-        yield from run_parallel(todo, workers, self.settings, cancel)
+        yield from run_parallel(todo, workers, self.settings, cancel, self.mp_context)
 
     def _keep_extractions(self, facts: FileFacts, module: str | None) -> None:
         """Store the file's import records and symbols under the keys the graph and symbol builders use."""
@@ -453,10 +462,6 @@ class ProjectIndex:
 
     def close(self) -> None:
         self._cache.flush()
-
-
-def refresh_many(indexes: Sequence[ProjectIndex], **kwargs: Any) -> list[RefreshReport]:
-    return [index.refresh(**kwargs) for index in indexes]
 
 
 __all__ = ["ProjectIndex", "RefreshReport", "settings_fingerprint"]

@@ -10,7 +10,7 @@ from pathlib import Path
 from lsprotocol import types
 from sophia_artemis import __version__
 
-from . import code_actions, diagnostics, logs, memory_features, metrics_view, symbols, sync, workspace
+from . import code_actions, diagnostics, logs, memory_features, metrics_view, project, project_commands, symbols, sync, workspace
 from .configuration import SettingsStore
 from .engine import DEFAULT_DEBOUNCE, WorkspaceEngine
 from .transport import SophiaServer
@@ -30,7 +30,14 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     actions = code_actions.setup(server, engine)
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
+    whole = project.setup(server, engine, store)
+    session.watchers.extend(project.watchers())
+    session.files_listeners.append(whole.files_changed)
+    session.ready_listeners.append(whole.start)
+    server.diagnostics_feature = diags  # type: ignore[attr-defined]
+    workspace_commands = project_commands.setup(server, engine, whole)
     memory = memory_features.setup(server, engine, view=view, actions=actions)
+    project_commands.join_reindex(server, workspace_commands)
 
     def on_skipped(doc: object, message: str) -> None:
         server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=message))
@@ -44,7 +51,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
             handler.attach()
         caps = params.capabilities
         session.initialize(params)
-        for feature in (diags, actions, view, outline, memory):
+        for feature in (diags, actions, view, outline, memory, whole):
             feature.configure(caps)
         memory.start()
         client = params.client_info
@@ -59,6 +66,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     def shutdown(params: None) -> None:
         engine.close_all()
         memory.close()
+        whole.shutdown()
 
     server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks
     return server

@@ -75,6 +75,8 @@ def diagnostic(finding: Finding, uri: str, root: Path | None = None) -> types.Di
         # the editor's `data` equals the command line's (the contract), so it is passed through untouched
         data=finding.data,
         related_information=related or None,
+        # unused code is shown faded, as editors show unused variables
+        tags=[types.DiagnosticTag.Unnecessary] if finding.rule == "SA303" else None,
     )
 
 

@@ -104,7 +104,7 @@ def setup(server: LanguageServer, engine: WorkspaceEngine) -> Diagnostics:
     server.feature(
         types.TEXT_DOCUMENT_DIAGNOSTIC,
         types.DiagnosticOptions(
-            identifier="sophia-artemis", inter_file_dependencies=False, workspace_diagnostics=False
+            identifier="sophia-artemis", inter_file_dependencies=True, workspace_diagnostics=True
         ),
     )(
         guarded(types.TEXT_DOCUMENT_DIAGNOSTIC, lambda: types.RelatedFullDocumentDiagnosticReport(items=[]))(

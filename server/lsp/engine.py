@@ -32,6 +32,7 @@ from sophia_artemis.analysis import (
     analyze,
 )
 from sophia_artemis.analysis.document import TextBuffer, dialect_for
+from sophia_artemis.analysis.engine import apply_suppressions
 
 from .configuration import SettingsStore
 from .mi_worker import MaintainabilityWorker
@@ -68,7 +69,9 @@ class OpenDocument:
     skipped: str | None = None  # why analysis is off for this document, while it is
     has_nul: bool = False
     dialect: str = "python"
-    reason: str = "open"  # why the pending analysis runs: open, edit, settings, maintainability
+    reason: str = "open"  # why the pending analysis runs: open, edit, settings, maintainability, workspace
+    # findings other features add (source -> findings): workspace rules (SA3xx), memory (SA5xx); see set_extra
+    extra: dict[str, list[Finding]] = field(default_factory=dict)
     _analysed: tuple[int, int, int] | None = None  # (version, settings generation, MI generation)
     _mi_generation: int = 0
     _last_change: float = 0.0
@@ -84,7 +87,14 @@ class OpenDocument:
 
     @property
     def findings(self) -> list[Finding]:
-        return self.result.findings if self.result is not None else []
+        """The analysis' findings plus the extra ones, honouring the document's `# sophia: ignore` comments."""
+        own = self.result.findings if self.result is not None else []
+        if not any(self.extra.values()):
+            return own
+        extra = [f for found in self.extra.values() for f in found]
+        if self.result is not None:
+            extra, _ = apply_suppressions(extra, self.result.suppressions)
+        return sorted([*own, *extra], key=Finding.sort_key)
 
     @property
     def parsed(self) -> Document | None:
@@ -137,6 +147,8 @@ class WorkspaceEngine:
         self.on_analysed: Callable[[OpenDocument, bool], None] = _noop
         self.on_skipped: Callable[[OpenDocument, str], None] = _noop
         self.on_closed: Callable[[OpenDocument], None] = _noop
+        # features that react to a saved file (the project index, semantic memory): (uri, path or None)
+        self.save_listeners: list[Callable[[str, Path | None], None]] = []
         self._result_ids = itertools.count(1)
 
     # ---- document lifecycle ----
@@ -193,6 +205,12 @@ class WorkspaceEngine:
         doc = self.documents.get(uri)
         if doc is not None and doc.python:
             self.schedule_maintainability(doc, delay=0)
+        path = doc.path if doc is not None else uri_to_path(uri)
+        for listener in list(self.save_listeners):
+            try:
+                listener(uri, path)
+            except Exception:
+                log.exception("a save listener failed for %s", uri)
 
     def close_all(self) -> None:
         """Forget every document and stop background work (on `shutdown`)."""
@@ -210,6 +228,27 @@ class WorkspaceEngine:
         if notify:
             self.on_closed(doc)
         return doc
+
+    def set_extra(self, doc: OpenDocument, source: str, findings: list[Finding]) -> bool:
+        """Replace the findings `source` contributes to `doc`; when they changed, the document gets a new
+        result id and `on_analysed(doc, True)` fires with reason `workspace`. True when they changed."""
+        if not self.update_extra(doc, source, findings):
+            return False
+        if doc._task is None or doc._task.done():  # a pending analysis reports anyway
+            doc.reason = "workspace"
+            self.on_analysed(doc, True)
+        return True
+
+    def update_extra(self, doc: OpenDocument, source: str, findings: list[Finding]) -> bool:
+        """`set_extra` without telling anyone: for a feature that runs before the analysis is reported."""
+        if doc.extra.get(source, []) == findings:
+            return False
+        if findings:
+            doc.extra[source] = list(findings)
+        else:
+            doc.extra.pop(source, None)
+        doc.result_id = str(next(self._result_ids))
+        return True
 
     # ---- settings ----
     def settings_for(self, doc: OpenDocument) -> Settings:

@@ -9,8 +9,10 @@ problem is shown once as a warning naming the key or file, and the server carrie
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +35,11 @@ class WorkspaceSession:
         self.capabilities = types.ClientCapabilities()
         self.initialized = False
         store.on_problem = self.show_problem
+        # more files to watch (glob patterns) and who hears about their changes; started once configured
+        self.watchers: list[types.FileSystemWatcher] = [types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
+        self.files_listeners: list[Callable[[list[types.FileEvent]], None]] = []
+        self.ready_listeners: list[Callable[[], Awaitable[None]]] = []
+        self._background: set[asyncio.Task[None]] = set()
 
     # ---- capabilities ----
     def supports(self, path: str) -> bool:
@@ -59,9 +66,7 @@ class WorkspaceSession:
         if self.supports("workspace.did_change_watched_files.dynamic_registration"):
             await self._register(
                 types.WORKSPACE_DID_CHANGE_WATCHED_FILES,
-                types.DidChangeWatchedFilesRegistrationOptions(
-                    watchers=[types.FileSystemWatcher(glob_pattern="**/pyproject.toml")]
-                ),
+                types.DidChangeWatchedFilesRegistrationOptions(watchers=self.watchers),
             )
         if self.supports("workspace.did_change_configuration.dynamic_registration"):
             await self._register(types.WORKSPACE_DID_CHANGE_CONFIGURATION, None)
@@ -70,6 +75,10 @@ class WorkspaceSession:
                 await self.pull()
         finally:
             self.engine.configured.set()
+            for listener in self.ready_listeners:
+                task = asyncio.get_running_loop().create_task(listener())
+                self._background.add(task)
+                task.add_done_callback(self._background.discard)
 
     async def _register(self, method: str, options: Any) -> None:
         registration = types.Registration(id=str(uuid.uuid4()), method=method, register_options=options)
@@ -127,6 +136,8 @@ class WorkspaceSession:
             path = uri_to_path(change.uri)
             if path is not None and path.name == "pyproject.toml":
                 self.pyproject_changed(path)
+        for listener in self.files_listeners:
+            listener(list(params.changes))
 
     def did_change_workspace_folders(self, params: types.DidChangeWorkspaceFoldersParams) -> None:
         folders = set(self.store.folders)

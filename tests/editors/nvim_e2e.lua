@@ -5,6 +5,8 @@
 --   SOPHIA_NVIM_CMD         JSON list: the server command (unset: the module's default, sophia-artemis serve)
 --   SOPHIA_NVIM_API         "auto", "config", "start" or "start_client"
 --   SOPHIA_NVIM_RESULT      where to write the JSON result
+--   SOPHIA_NVIM_SCENARIO    "client" (default: diagnostics, code actions, hover) or "commands" (:SophiaSearch,
+--                           :SophiaImpact, :SophiaReport, :SophiaRemember, each when the server offers it)
 -- Every wait is vim.wait on a condition. Exit code: 0 (qall!) when every step passed, 1 (cquit!) otherwise.
 
 local result = { steps = {}, version = tostring(vim.version().major) .. "." .. vim.version().minor .. "." .. vim.version().patch }
@@ -50,6 +52,86 @@ local function wait(ms, what, condition)
   end
 end
 
+-- The user commands, each only when the server lists its command (the Python test skips otherwise).
+local function run_commands(sophia, client, bufnr)
+  local messages = {}
+  vim.notify = function(message, level)
+    table.insert(messages, { message = message, level = level })
+  end
+  result.offered = client.server_capabilities.executeCommandProvider.commands
+
+  local function qf_title()
+    return vim.fn.getqflist({ title = 1 }).title
+  end
+
+  if sophia.offers(client, "sophia.search") then
+    step("search", function()
+      vim.cmd("SophiaSearch price with discount")
+      -- the first search may build the index and load the embedding model
+      wait(150000, "the quickfix list to be filled by :SophiaSearch", function()
+        return qf_title():find("Sophia search", 1, true) ~= nil and #vim.fn.getqflist() > 0
+      end)
+      local items = {}
+      for _, item in ipairs(vim.fn.getqflist()) do
+        table.insert(items, { file = vim.api.nvim_buf_get_name(item.bufnr), lnum = item.lnum, text = item.text })
+      end
+      return { title = qf_title(), items = items, quickfix_open = vim.bo.buftype == "quickfix" }
+    end)
+    vim.cmd("cclose")
+    vim.api.nvim_set_current_buf(bufnr)
+  end
+
+  if sophia.offers(client, "sophia.impact") then
+    step("impact", function()
+      vim.api.nvim_win_set_cursor(0, { 6, 5 }) -- on `price` in `def price(`
+      vim.fn.setqflist({}, " ", { title = "before" })
+      vim.cmd("SophiaImpact")
+      wait(60000, "the quickfix title of :SophiaImpact", function()
+        return qf_title():find("Sophia impact", 1, true) ~= nil
+      end)
+      local texts = {}
+      for _, item in ipairs(vim.fn.getqflist()) do
+        table.insert(texts, item.text)
+      end
+      return { title = qf_title(), texts = texts }
+    end)
+    vim.cmd("cclose")
+    vim.api.nvim_set_current_buf(bufnr)
+  end
+
+  if sophia.offers(client, "sophia.report") then
+    step("report", function()
+      vim.cmd("SophiaReport")
+      wait(60000, "the report float", function()
+        return sophia.report_window ~= nil and vim.api.nvim_win_is_valid(sophia.report_window)
+      end)
+      local win = sophia.report_window
+      local lines = vim.api.nvim_buf_get_lines(vim.api.nvim_win_get_buf(win), 0, -1, false)
+      local relative = vim.api.nvim_win_get_config(win).relative
+      vim.api.nvim_win_close(win, true)
+      return { lines = lines, relative = relative }
+    end)
+    vim.api.nvim_set_current_buf(bufnr)
+  end
+
+  if sophia.offers(client, "sophia.remember") then
+    step("remember", function()
+      vim.api.nvim_win_set_cursor(0, { 6, 5 })
+      vim.cmd("SophiaRemember the coupon rules come from marketing")
+      wait(60000, "the note to be remembered", function()
+        for _, m in ipairs(messages) do
+          if m.message:find("remembered a note", 1, true) or m.message:find("sophia.remember", 1, true) then
+            return true
+          end
+        end
+        return false
+      end)
+      return messages
+    end)
+  end
+  result.messages = messages
+end
+
 local function run()
   package.path = os.getenv("SOPHIA_NVIM_MODULE_DIR") .. "/?.lua;" .. package.path
   local sophia = require("sophia_artemis")
@@ -91,6 +173,10 @@ local function run()
     end)
     return { name = client.name, root_dir = client.config.root_dir }
   end)
+
+  if os.getenv("SOPHIA_NVIM_SCENARIO") == "commands" then
+    return run_commands(sophia, client, bufnr)
+  end
 
   step("diagnostics", function()
     wait(30000, "SA101 and SA102", function()

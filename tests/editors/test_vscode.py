@@ -308,5 +308,8 @@ def test_workbench_graph(workbench_tools, vsix, fixture_copy, tmp_path):
         assert "open-cycle" in steps
     if "sophia.impact" in offered:
         assert any("Dependents (direct)" in row for row in steps["impact-tree"]["rows"])
+        assert steps["peek-callers"]["shown"] in ("peek", "message")
+    if "sophia.remember" in offered:
+        assert "remembered a note on" in steps["remember"]["notification"]
     if "sophia.report" in offered:
         assert "Import cycles" in steps["report-webview"]["text"]

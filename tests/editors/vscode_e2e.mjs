@@ -211,6 +211,31 @@ async function runGraph(page) {
             return { rows: (await view.locator('.monaco-list-row').allTextContents()).map((t) => t.trim()) };
         });
     }
+    if (offered.has('sophia.impact')) {
+        await step(page, 'peek-callers', async () => {
+            await page.locator('.tab', { hasText: 'pricing.py' }).click();
+            await runCommand(page, 'Sophia: Peek callers');
+            // either a peek of the callers or the message that there are none
+            const peek = page.locator('.peekview-widget');
+            const none = page.locator('.notification-toast', { hasText: 'no callers of' });
+            await peek.or(none).first().waitFor();
+            const shown = (await peek.count()) > 0 ? 'peek' : 'message';
+            await page.keyboard.press('Escape');
+            return { shown };
+        });
+    }
+    if (offered.has('sophia.remember')) {
+        await step(page, 'remember', async () => {
+            await page.locator('.tab', { hasText: 'pricing.py' }).click();
+            await runCommand(page, 'Sophia: Remember a note');
+            await page.locator('.quick-input-widget', { hasText: 'Sophia: Remember a note' }).waitFor();
+            await page.keyboard.type('prices are in cents');
+            await page.keyboard.press('Enter');
+            const toast = page.locator('.notification-toast', { hasText: 'Sophia remembered a note on' });
+            await toast.waitFor();
+            return { notification: (await toast.locator('.notification-list-item-message').innerText()).trim() };
+        });
+    }
     if (offered.has('sophia.report')) {
         await step(page, 'report-webview', async () => {
             await runCommand(page, 'Sophia: Show report');

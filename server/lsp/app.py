@@ -30,7 +30,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     actions = code_actions.setup(server, engine)
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
-    whole = project.setup(server, engine, store)
+    whole = project.setup(server, engine, store, view=view, actions=actions)
     session.watchers.extend(project.watchers())
     session.files_listeners.append(whole.files_changed)
     session.ready_listeners.append(whole.start)

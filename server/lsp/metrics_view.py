@@ -97,6 +97,10 @@ class MetricsView:
         # more hover text from other features: (document, position, markdown?) -> a section or None, appended
         # after the metrics; each isolated (a failure is logged)
         self.hover_sections: list[Callable[[OpenDocument, Position, bool], str | None]] = []
+        # more code lenses: (document, its functions) -> lenses; a lens without a command carries
+        # `data = {"provider": name, ...}` and is completed by `lens_resolvers[name]` on codeLens/resolve
+        self.lens_providers: list[Callable[[OpenDocument, list[FunctionInfo]], list[types.CodeLens]]] = []
+        self.lens_resolvers: dict[str, Callable[[types.CodeLens], types.CodeLens]] = {}
 
     def configure(self, capabilities: types.ClientCapabilities) -> None:
         formats = get_capability(capabilities, "text_document.hover.content_format", None)
@@ -113,7 +117,13 @@ class MetricsView:
         doc, functions = self._functions(params.text_document.uri)
         if doc is None:
             return []
-        return [
+        more: list[types.CodeLens] = []
+        for provider in self.lens_providers:
+            try:
+                more.extend(provider(doc, functions))
+            except Exception:
+                log.exception("code lens provider %r failed", provider)
+        return more + [
             types.CodeLens(
                 range=convert.lsp_range(info.name_range),
                 command=types.Command(
@@ -124,6 +134,18 @@ class MetricsView:
             )
             for info in functions
         ]
+
+    def resolve_lens(self, lens: types.CodeLens) -> types.CodeLens:
+        data = lens.data if isinstance(lens.data, dict) else {}
+        resolver = self.lens_resolvers.get(data.get("provider", ""))
+        if resolver is None or lens.command is not None:
+            return lens
+        try:
+            return resolver(lens)
+        except Exception:  # a lens must come back with a command, whatever failed
+            log.exception("resolving code lens %r failed", data)
+            lens.command = types.Command(title="(unavailable: see the log)", command="")
+            return lens
 
     def hover(self, params: types.HoverParams) -> types.Hover | None:
         doc, functions = self._functions(params.text_document.uri)
@@ -168,9 +190,10 @@ class MetricsView:
 
 def setup(server: LanguageServer, engine: WorkspaceEngine) -> MetricsView:
     view = MetricsView(engine)
-    server.feature(types.TEXT_DOCUMENT_CODE_LENS)(
+    server.feature(types.TEXT_DOCUMENT_CODE_LENS, types.CodeLensOptions(resolve_provider=True))(
         guarded(types.TEXT_DOCUMENT_CODE_LENS, list)(view.code_lens)
     )
+    server.feature(types.CODE_LENS_RESOLVE)(lambda lens: view.resolve_lens(lens))
     server.feature(types.TEXT_DOCUMENT_HOVER)(guarded(types.TEXT_DOCUMENT_HOVER)(view.hover))
 
     @server.command(SHOW_METRICS)

@@ -38,6 +38,7 @@ from sophia_artemis.analysis.model import Finding
 from . import convert
 from .configuration import SettingsStore
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
+from .project_views import FolderState, ProjectViews
 
 log = logging.getLogger(__name__)
 
@@ -48,18 +49,7 @@ WATCHED = ("**/*.{py,pyi,js,jsx,mjs,cjs,ts,tsx,mts,cts}", "**/{pyproject.toml,se
 SOURCE = "workspace"
 
 
-class FolderState:
-    """One workspace folder's index and what the client was last told about its unopened files."""
-
-    def __init__(self, folder: Path, index: Any) -> None:
-        self.folder = folder
-        self.index = index
-        self.ready = asyncio.Event()
-        self.published: dict[str, str] = {}  # uri -> result id of what the client has (push or pull)
-        self.error: str | None = None
-
-
-class ProjectFeature:
+class ProjectFeature(ProjectViews):
     def __init__(self, server: LanguageServer, engine: WorkspaceEngine, store: SettingsStore) -> None:
         self.server = server
         self.engine = engine
@@ -73,6 +63,7 @@ class ProjectFeature:
         self._worker: asyncio.Task[None] | None = None
         self._live: dict[str, asyncio.Task[None]] = {}
         self._live_cost: dict[Path, float] = {}
+        self._counts: dict[tuple[int, str], tuple[list[Any], list[str]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_indexed: list[Callable[[FolderState], None]] = []
 
@@ -422,10 +413,18 @@ def watchers() -> list[types.FileSystemWatcher]:
     return [types.FileSystemWatcher(glob_pattern=glob) for glob in WATCHED]
 
 
-def setup(server: LanguageServer, engine: WorkspaceEngine, store: SettingsStore) -> ProjectFeature:
+def setup(
+    server: LanguageServer, engine: WorkspaceEngine, store: SettingsStore, *, view: Any = None, actions: Any = None
+) -> ProjectFeature:
     from .guard import guarded
 
     feature = ProjectFeature(server, engine, store)
+    if view is not None:
+        view.lens_providers.append(feature.callers_lenses)
+        view.lens_resolvers["callers"] = feature.resolve_callers
+        view.hover_sections.append(feature.hover_section)
+    if actions is not None:
+        actions.providers.append(feature.cycle_actions)
     analysed, closed = engine.on_analysed, engine.on_closed
 
     def on_analysed(doc: OpenDocument, changed: bool) -> None:

@@ -168,3 +168,44 @@ async def test_impact_graph_report_and_cycle_commands(session: Session):
         types.ExecuteCommandParams(command="sophia.impact", arguments=[{"uri": "untitled:1"}])
     )
     assert bad["version"] == 1 and "not a file" in bad["error"]
+
+
+@pytest.mark.parametrize("profile", ["visual-studio-code", "neovim"])
+async def test_callers_lens_hover_and_cycle_action(session: Session):
+    await indexed(session)
+    uri = session.open("src/market/services/orders.py")
+    await session.diagnostics(uri, lambda d: "SA301" in codes(d))
+    lenses = await session.client.text_document_code_lens_async(
+        types.CodeLensParams(text_document=types.TextDocumentIdentifier(uri=uri))
+    )
+    lazy = [lens for lens in lenses if lens.command is None]
+    assert len(lazy) == 2  # place_order, order_total
+    resolved = [await session.client.code_lens_resolve_async(lens) for lens in lazy]
+    titles = {lens.range.start.line: lens.command.title for lens in resolved}
+    # callers: ui/views.py and tests/test_orders.py; dependents in the graph (import root src/): billing, views
+    assert titles[4] == "2 callers · 2 dependent modules"
+    assert resolved[0].command.command == "sophia.impact"
+    assert list(resolved[0].command.arguments) == [{"uri": uri, "target": "market.services.orders:place_order"}]
+
+    text = session.texts[uri]
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri), position=position_of(text, "place_order", 2))
+    )
+    value = hover.contents.value if hasattr(hover.contents, "value") else str(hover.contents)
+    assert "Callers (2)" in value and "tests/test_orders.py" in value
+
+    # raw JSON-RPC: the typed client decodes a CodeAction that only carries a command as a bare Command
+    actions = await session.request_raw("textDocument/codeAction", {
+        "textDocument": {"uri": uri},
+        "range": {"start": {"line": 1, "character": 0}, "end": {"line": 1, "character": 5}},
+        "context": {"diagnostics": []},
+    })
+    show = next(a for a in actions if a["title"].startswith("Show the import cycle"))
+    assert show["kind"] == "quickfix" and show["diagnostics"][0]["code"] == "SA301"
+    run = types.Command(title=show["command"]["title"], command=show["command"]["command"],
+                        arguments=show["command"]["arguments"])
+    assert run.command == "sophia.openCycle"
+    answer = await session.client.workspace_execute_command_async(
+        types.ExecuteCommandParams(command=run.command, arguments=run.arguments)
+    )
+    assert len(answer["locations"]) == 2

@@ -383,8 +383,7 @@ def _named_file(walker: _Walker, path: Path) -> Iterator[Path]:
     if not os.path.lexists(path):
         walker.skip(path, "no such file or directory")
     elif not is_analysed_file(path.name):
-        # the wording scripts already match on; JavaScript and TypeScript files are taken too
-        walker.skip(path, f"not a Python file ({', '.join(PYTHON_SUFFIXES)})")
+        walker.skip(path, "not a Python, JavaScript or TypeScript file")
     elif built_name_reason(path.name) is not None:
         walker.skip(path, built_name_reason(path.name) or "")
     else:

@@ -24,8 +24,9 @@ class _MarkdownWalker(_files._Walker):
 
 
 def project_files(root: Path, settings: Settings, *, markdown: bool = True) -> Iterator[Path]:
-    """Python files, then Markdown files, under `root`; each once, in a stable order."""
-    yield from _files.discover([root], settings, root)
+    """Python files, then Markdown files, under `root`; each once, in a stable order. (JavaScript and
+    TypeScript files, which `discover` finds too, are not chunked yet, so they are left out.)"""
+    yield from (p for p in _files.discover([root], settings, root) if _files.is_python_file(p.name))
     if markdown:
         walker = _MarkdownWalker(settings, root, None)
         yield from walker.walk_top(root)

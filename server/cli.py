@@ -389,7 +389,7 @@ class _Run:
 
         files = list(discover(self.paths, self.settings, self.root, on_skip=self._skip))
         if not files:
-            _eprint(f"{PROG}: warning: no Python files found under {', '.join(map(str, self.paths))}")
+            _eprint(f"{PROG}: warning: no Python, JavaScript or TypeScript files found under {', '.join(map(str, self.paths))}")
         self.progress = _Progress(len(files), _isatty(sys.stderr))
         try:
             analyse_files(
@@ -466,7 +466,7 @@ def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
 
     files = list(discover(run.paths, run.settings, run.root, on_skip=run._skip))
     if not files:
-        _eprint(f"{PROG}: warning: no Python files found under {', '.join(map(str, run.paths))}")
+        _eprint(f"{PROG}: warning: no Python, JavaScript or TypeScript files found under {', '.join(map(str, run.paths))}")
     by_root: dict[Path, list[Path]] = {}
     for path in files:
         by_root.setdefault(find_root(path), []).append(path)

@@ -394,7 +394,7 @@ def test_explicit_non_python_files_are_skipped_with_a_reason(project, capsys):
     (project / "README.md").write_text("# hi\n")
     code, doc, _ = run_json(capsys, "check", "README.md", "pkg/clean.py")
     assert code == 0
-    assert doc["stats"]["skipped"] == [{"path": "README.md", "reason": "not a Python file (.py, .pyi)"}]
+    assert doc["stats"]["skipped"] == [{"path": "README.md", "reason": "not a Python, JavaScript or TypeScript file"}]
 
 
 # --------------------------------------------------------------------------------------------- parallel
@@ -634,4 +634,4 @@ def test_no_python_files_is_a_warning_not_an_error(tmp_path, capsys, monkeypatch
     (tmp_path / "notes.txt").write_text("hi\n")
     code, doc, err = run_json(capsys, "check", ".")
     assert code == 0 and doc["findings"] == [] and doc["stats"]["files"] == 0
-    assert err.splitlines() == ["sophia-artemis: warning: no Python files found under ."]
+    assert err.splitlines() == ["sophia-artemis: warning: no Python, JavaScript or TypeScript files found under ."]

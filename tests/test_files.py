@@ -157,7 +157,7 @@ def test_named_files_are_always_taken_and_named_ignored_folders_walked(tmp_path)
     paths = [tmp_path / "ignored.py", tmp_path / "notes.md", tmp_path / "gen", tmp_path / "nope.py"]
     assert found(paths, root=tmp_path) == ["ignored.py", "gen/a.py", "gen/sub/b.py"]
     assert found.skipped == [
-        ("notes.md", "not a Python file (.py, .pyi)"),
+        ("notes.md", "not a Python, JavaScript or TypeScript file"),
         ("nope.py", "no such file or directory"),
     ]
 

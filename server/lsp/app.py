@@ -10,7 +10,18 @@ from pathlib import Path
 from lsprotocol import types
 from sophia_artemis import __version__
 
-from . import code_actions, diagnostics, logs, memory_features, metrics_view, project, project_commands, symbols, sync, workspace
+from . import (
+    code_actions,
+    diagnostics,
+    logs,
+    memory_features,
+    metrics_view,
+    project,
+    project_commands,
+    symbols,
+    sync,
+    workspace,
+)
 from .configuration import SettingsStore
 from .engine import DEFAULT_DEBOUNCE, WorkspaceEngine
 from .transport import SophiaServer

@@ -48,7 +48,6 @@ BURST_WINDOW = 0.010
 MAINTAINABILITY_IDLE = 1.0
 # how long a diagnostic pull may wait for the editor's first workspace/configuration answer
 CONFIGURED_WAIT = 2.0
-PYTHON_SUFFIXES = (".py", ".pyi", ".pyw")  # dialect_for also reads .js .jsx .mjs .cjs .ts .tsx .mts .cts
 
 
 Buffer = Document | TextBuffer
@@ -99,11 +98,6 @@ class OpenDocument:
     @property
     def parsed(self) -> Document | None:
         return self.buffer if isinstance(self.buffer, Document) else None
-
-
-def is_python(uri: str, language_id: str) -> bool:
-    # some clients send "" (neovim without filetype detection); trust the extension then
-    return language_id == "python" or urlparse(uri).path.lower().endswith(PYTHON_SUFFIXES)
 
 
 def document_dialect(uri: str, language_id: str) -> str | None:
@@ -364,8 +358,8 @@ class WorkspaceEngine:
 
     async def _maintainability_later(self, doc: OpenDocument, delay: float) -> None:
         await asyncio.sleep(delay)
-        if self.documents.get(doc.uri) is not doc or doc.skipped or not doc.python:
-            return
+        if self.documents.get(doc.uri) is not doc or doc.skipped or not doc.python or doc.dialect != "python":
+            return  # radon's maintainability index reads Python only
         if not self.settings_for(doc).enabled("SA202"):
             return
         try:

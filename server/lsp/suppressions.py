@@ -12,11 +12,13 @@ from sophia_artemis.analysis.config import TOOL_KEY
 
 # PEP 8 wants two spaces before an inline comment; ruff/pycodestyle would flag one.
 INLINE_GAP = "  "
-_STRING_NODES = {"string", "concatenated_string"}
+_STRING_NODES = {"string", "concatenated_string", "template_string"}
 
 
-def suppression_comment(rules: list[str], reason: str | None) -> str:
-    comment = f"# sophia: ignore[{', '.join(rules)}]"
+def suppression_comment(rules: list[str], reason: str | None, dialect: str = "python") -> str:
+    """`# sophia: ignore[...]` (`// sophia: ignore[...]` in JavaScript and TypeScript)."""
+    mark = "#" if dialect == "python" else "//"
+    comment = f"{mark} sophia: ignore[{', '.join(rules)}]"
     return f"{comment} -- {reason}" if reason else comment
 
 
@@ -25,13 +27,14 @@ def line_suppression(doc: Document, result: AnalysisResult, finding: Finding) ->
     there (the line ends inside a multi-line string, or continues with a backslash)."""
     line = finding.range.start.line
     index = doc.index
+    dialect = getattr(doc, "dialect", "python")
     if line >= index.line_count:
         return None
     for s in result.suppressions:
         if s.line == line and s.rules:
             # merge into the existing comment, keeping its reason
             rules = sorted(s.rules | {finding.rule.upper()})
-            return s.range, suppression_comment(rules, s.reason)
+            return s.range, suppression_comment(rules, s.reason, dialect)
     raw = index.line_bytes(line)
     if raw.rstrip().endswith(b"\\"):
         return None
@@ -40,7 +43,7 @@ def line_suppression(doc: Document, result: AnalysisResult, finding: Finding) ->
         return None
     end = index.position(eol)
     gap = "" if not raw.strip() else INLINE_GAP
-    return Range(end, end), gap + suppression_comment([finding.rule], None)
+    return Range(end, end), gap + suppression_comment([finding.rule], None, dialect)
 
 
 def _inside_string(doc: Document, offset: int) -> bool:

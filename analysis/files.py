@@ -83,6 +83,9 @@ ALWAYS_SKIPPED_DIRS = frozenset(
     }
 )
 
+# third-party code copied into the tree: skipped with a note (a folder named explicitly is still walked)
+VENDORED_DIRS = frozenset({"vendor", "_vendor", "vendored", "third_party", "thirdparty", "site-packages"})
+
 OnSkip = Callable[[Path, str], None]
 
 
@@ -318,6 +321,9 @@ class _Walker:
         if folder.name in ALWAYS_SKIPPED_DIRS or os.path.exists(os.path.join(absolute, "pyvenv.cfg")):
             return False
         if _ignored_by(layers, absolute, True):
+            return False
+        if use_exclude and folder.name.lower() in VENDORED_DIRS:
+            self.skip(folder, "vendored third-party code (name the folder to analyse it)")
             return False
         return not (use_exclude and self._excluded_note(folder, absolute, True))
 

@@ -283,3 +283,19 @@ def test_analyze_path_keeps_non_ascii_lines_for_character_columns(tmp_path):
     report = analyze_path(path, Settings())
     assert report.lines == {0: 's = "😀"  # TODO: emoji'}
     assert report.result.findings[0].range.start.character == 12  # UTF-16: the emoji is two units
+
+
+def test_vendored_folders_are_skipped_with_a_note_unless_named(tmp_path):
+    from sophia_artemis.analysis.config import Settings
+    from sophia_artemis.analysis.files import discover
+
+    (tmp_path / "app").mkdir()
+    (tmp_path / "app" / "main.py").write_text("x = 1\n")
+    (tmp_path / "app" / "_vendor").mkdir()
+    (tmp_path / "app" / "_vendor" / "six.py").write_text("y = 2\n")
+    notes = []
+    found = list(discover([tmp_path], Settings(), tmp_path, on_skip=lambda p, r: notes.append((p.name, r))))
+    assert [p.name for p in found] == ["main.py"]
+    assert notes == [("_vendor", "vendored third-party code (name the folder to analyse it)")]
+    named = list(discover([tmp_path / "app" / "_vendor"], Settings(), tmp_path))
+    assert [p.name for p in named] == ["six.py"]

@@ -47,6 +47,7 @@ LIVE_DEBOUNCE = 0.15  # seconds after an edit before the buffer's imports are ch
 LIVE_BUDGET = 0.015  # seconds the live check may add to an edit's analysis before it moves off that path
 WATCHED = ("**/*.{py,pyi,js,jsx,mjs,cjs,ts,tsx,mts,cts}", "**/{pyproject.toml,setup.cfg,.importlinter,tsconfig.json,jsconfig.json,.gitignore}")
 SOURCE = "workspace"
+SKIPS_LOGGED = 50
 
 
 class ProjectFeature(ProjectViews):
@@ -197,6 +198,10 @@ class ProjectFeature(ProjectViews):
             self.server.window_show_message(types.ShowMessageParams(type=types.MessageType.Warning, message=problem))
         for path, error in report.errors:
             log.warning("analysis failed for %s: %s", path, error)
+        for path, reason in report.skipped[:SKIPS_LOGGED]:
+            log.info("not indexed: %s: %s", path, reason)
+        if len(report.skipped) > SKIPS_LOGGED:
+            log.info("... and %d more files or folders not indexed", len(report.skipped) - SKIPS_LOGGED)
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
         if cancelled:

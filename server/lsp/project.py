@@ -399,6 +399,23 @@ class ProjectFeature(ProjectViews):
         for folder in folders:
             self.request_refresh(folder)
 
+    def settings_changed(self) -> None:
+        """After settings or workspace folders changed: index new folders, re-index those whose settings
+        differ, forget removed ones (withdrawing what was published for them)."""
+        if not self.engine.configured.is_set():
+            return  # the first index starts once the settings are in
+        current = set(self.store.folders)
+        for folder in list(self.folders):
+            if folder not in current:
+                state = self.folders.pop(folder)
+                for uri in state.published:
+                    if uri not in self.engine.documents:
+                        self._push(uri, [], folder)
+        for folder in current:
+            state = self.folders.get(folder)
+            if state is None or state.index.settings != self.store.settings(folder):
+                self.request_refresh(folder)
+
     def saved(self, uri: str, path: Path | None) -> None:
         if path is None:
             return
@@ -443,6 +460,13 @@ def setup(
     engine.on_analysed = on_analysed
     engine.on_closed = on_closed
     engine.save_listeners.append(feature.saved)
+    reanalyse = engine.reanalyse
+
+    def reanalyse_all(*args: Any, **kwargs: Any) -> None:  # settings or folders changed
+        reanalyse(*args, **kwargs)
+        feature.settings_changed()
+
+    engine.reanalyse = reanalyse_all  # type: ignore[method-assign]
     server.feature(types.WORKSPACE_DIAGNOSTIC)(
         guarded(types.WORKSPACE_DIAGNOSTIC, lambda: types.WorkspaceDiagnosticReport(items=[]))(
             feature.workspace_diagnostic

@@ -209,3 +209,19 @@ async def test_callers_lens_hover_and_cycle_action(session: Session):
         types.ExecuteCommandParams(command=run.command, arguments=run.arguments)
     )
     assert len(answer["locations"]) == 2
+
+
+@pytest.mark.parametrize("profile", ["visual-studio-code"])
+async def test_a_settings_change_reindexes_with_the_new_settings(session: Session):
+    await indexed(session)
+    assert "SA303" in codes(published(session, "src/market/services/legacy.py"))
+    pyproject = session.root / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + '\n[tool.sophia-artemis.unused]\nwhitelist = ["*old_discount"]\n')
+    session.client.workspace_did_change_watched_files(
+        types.DidChangeWatchedFilesParams(
+            changes=[types.FileEvent(uri=pyproject.as_uri(), type=types.FileChangeType.Changed)]
+        )
+    )
+    await session.recorder.until(
+        lambda: published(session, "src/market/services/legacy.py") == [], what="SA303 withdrawn by the whitelist"
+    )

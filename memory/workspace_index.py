@@ -28,6 +28,7 @@ import hashlib
 import json
 import logging
 import os
+import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
@@ -195,6 +196,7 @@ class ProjectIndex:
         self._store: Any = None
         self._cache = _Layered(None)
         self.generation = 0  # bumped by every refresh that changed something
+        self._lock = threading.RLock()  # one refresh or model build at a time (the server runs them in threads)
 
     # ---- store ----
     @property
@@ -249,7 +251,12 @@ class ProjectIndex:
             return []
 
     # ---- refresh ----
-    def refresh(
+    def refresh(self, **kwargs: Any) -> RefreshReport:
+        """Bring the index up to date with the disk (see `_refresh`); one at a time."""
+        with self._lock:
+            return self._refresh(**kwargs)
+
+    def _refresh(
         self,
         *,
         only: Iterable[Path | str] | None = None,
@@ -451,6 +458,10 @@ class ProjectIndex:
         self._cache.flush()
 
     def ensure_models(self) -> None:
+        with self._lock:
+            self._ensure_models()
+
+    def _ensure_models(self) -> None:
         if self.graph is None or self.symbols is None:
             self.build_models()
             if not self.contracts and wanted(self.settings):

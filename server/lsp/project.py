@@ -209,6 +209,8 @@ class ProjectFeature(ProjectViews):
         state.ready.set()
         state.error = None
         self.publish(state)
+        if state.index.graph is None:  # a warm start reused every finding: the graph is built now, off the loop
+            await asyncio.to_thread(state.index.ensure_models)
         for doc in list(self.engine.documents.values()):
             if doc.path is not None and self.state_for(doc.path) is state:
                 self.schedule_live(doc, delay=0)
@@ -374,9 +376,9 @@ class ProjectFeature(ProjectViews):
         settings = index.settings
         if parsed is None or dialect is None or not (settings.enabled("SA301") or settings.enabled("SA302")):
             return stored
-        if index.graph is None:
-            index.ensure_models()
         graph = index.graph
+        if graph is None:
+            return stored
         module = graph.module_for_path(rel) if graph is not None else None
         if module is None:
             return stored

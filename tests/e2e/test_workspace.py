@@ -225,3 +225,31 @@ async def test_a_settings_change_reindexes_with_the_new_settings(session: Sessio
     await session.recorder.until(
         lambda: published(session, "src/market/services/legacy.py") == [], what="SA303 withdrawn by the whitelist"
     )
+
+
+@pytest.mark.parametrize("profile", ["visual-studio-code"])
+async def test_a_restart_reloads_the_index_from_memory_with_identical_findings(session: Session, lsp, project):
+    from pytest_lsp import ClientServerConfig
+
+    from .conftest import SERVER, start_session
+    from .helpers import make_client
+
+    await indexed(session)
+    before = {uri: sorted((d.code, d.range.start.line, d.message) for d in diags)
+              for uri, diags in lsp.diagnostics.items() if diags}
+    await lsp.shutdown_session()
+    lsp.capabilities = None  # shut down: the fixture's own shutdown_session does nothing now
+    second = await ClientServerConfig(server_command=SERVER, client_factory=make_client).start()
+    try:
+        again = await start_session(second, project, "visual-studio-code")
+        await indexed(again)
+        ended = await again.recorder.until(
+            lambda: [m.message for m in second.log_messages if "14 from memory" in m.message],
+            what="the warm index's log line",
+        )
+        assert "0 analysed" in ended[0]
+        after = {uri: sorted((d.code, d.range.start.line, d.message) for d in diags)
+                 for uri, diags in second.diagnostics.items() if diags}
+        assert after == before
+    finally:
+        await second.shutdown_session()

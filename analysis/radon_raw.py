@@ -10,12 +10,15 @@ are used.
 
 from __future__ import annotations
 
+import re
 import tokenize
 
 from radon.raw import TOKEN_NUMBER, Module, _generate, _logical, is_single_token
 
 _OPEN = frozenset("([{")
 _CLOSE = frozenset(")]}")
+
+
 def _chunk_end(lines: list[str], start: int) -> int:
     """Index one past the last line of the shortest complete statement starting at `start`.
     Raises SyntaxError where radon would (never complete before the end, or an error token)."""
@@ -51,14 +54,145 @@ def _chunk_end(lines: list[str], start: int) -> int:
     raise SyntaxError("incomplete at end of file")
 
 
+# Most stripped lines radon tokenizes on their own, and what it reads of their tokens (comment tokens, a lone
+# string, where the last ":" is) can be read off the text when the line has no backslash, no triple quote,
+# no ";" and outside strings only characters that make NAME/NUMBER/OP tokens; a docstring whose closing
+# quotes end their line likewise. Any other line takes radon's own path (the tokenizer), so counts stay exact.
+_PREFIX = r"(?:[bBrRuUfF]|[bB][rR]|[rR][bB]|[fF][rR]|[rR][fF])?"
+_STRING = re.compile(r"'[^'\n]*'" r'|"[^"\n]*"')
+_LONE_STRING = re.compile(_PREFIX + r"(?:'[^'\n]*'" r'|"[^"\n]*")')
+_PLAIN_CODE = re.compile(r"[\w \t\f.,:=+\-*/%<>&|^~@()\[\]{}!]*", re.ASCII)
+_DOCSTRING_START = re.compile(_PREFIX + "('{3}|\"{3})")
+
+
+def _plain_code(line: str) -> tuple[int, str] | None:
+    """(comment tokens, code with strings masked and comment dropped) of a stripped line that radon's
+    tokenizer reads as plain tokens (NAME/NUMBER/OP, one-line strings, a comment); None otherwise."""
+    if "\\" in line or "'''" in line or '"""' in line:
+        return None
+    code = _STRING.sub("0", line) if "'" in line or '"' in line else line
+    comments = 0
+    hash_at = code.find("#")
+    if hash_at >= 0:
+        comments = 1
+        code = code[:hash_at]
+    if ";" in code or _PLAIN_CODE.fullmatch(code) is None:
+        return None
+    if "!" in code and "!" in code.replace("!=", ""):
+        return None  # a lone "!" is an error token
+    return comments, code
+
+
+def _depth(code: str) -> int:
+    return (
+        code.count("(")
+        + code.count("[")
+        + code.count("{")
+        - code.count(")")
+        - code.count("]")
+        - code.count("}")
+    )
+
+
+def _logical_lines(code: str) -> int:
+    """radon's _logical of a statement without ";": 2 when a ":" (not ":=") is followed by more tokens."""
+    code = code.rstrip()
+    if code.endswith(":") or ":" not in code.replace(":=", ""):
+        return 1
+    return 2
+
+
+def _docstring_end(lines: list[str], start: int) -> tuple[int, bool] | None:
+    """(one past its last line, whether on one line) of a triple-quoted string that opens line `start` and
+    closes, with nothing after it, at the end of a line; None when the chunk is anything else."""
+    line = lines[start]
+    m = _DOCSTRING_START.match(line)
+    if m is None or "\\" in line:
+        return None
+    quote = m.group(1)
+    at = line.find(quote, m.end())
+    if at >= 0:
+        return (start + 1, True) if at == len(line) - 3 else None
+    for j in range(start + 1, len(lines)):
+        text = lines[j]
+        if "\\" in text:
+            return None
+        at = text.find(quote)
+        if at >= 0:
+            return (j + 1, False) if at == len(text) - 3 else None
+    return None
+
+
 def analyze(source: str) -> Module:
+    """radon.raw.analyze(source), exactly."""
     lloc = comments = single_comments = multi = blank = sloc = 0
     lines = [line.strip() for line in source.splitlines()]
     i = 0
     n = len(lines)
     while i < n:
+        line = lines[i]
+        if not line:
+            blank += 1
+            i += 1
+            continue
+        first = line[0]
+        if first == "#":
+            comments += 1
+            single_comments += 1
+            i += 1
+            continue
+        if first in "'\"" or (first in "bBrRuUfF" and line[1:2] in "'\"bBrRfF"):
+            if _LONE_STRING.fullmatch(line) is not None:
+                single_comments += 1  # a one-line docstring: one logical line, not code
+                lloc += 1
+                i += 1
+                continue
+            docstring = _docstring_end(lines, i)
+            if docstring is not None:
+                end, one_line = docstring
+                if one_line:
+                    single_comments += 1
+                else:
+                    for parsed_line in lines[i:end]:
+                        if parsed_line:
+                            multi += 1
+                        else:
+                            blank += 1
+                lloc += 1
+                i = end
+                continue
+        plain = _plain_code(line)
+        if plain is not None:
+            # a statement of plain lines: it ends where its brackets close, as radon's tokenizer finds
+            line_comments, code = plain
+            depth = _depth(code)
+            end = i + 1
+            codes = [code]
+            chunk_sloc = 1
+            chunk_blank = 0
+            while depth > 0 and end < n:
+                following = lines[end]
+                end += 1
+                if not following:
+                    chunk_blank += 1
+                    continue
+                plain = _plain_code(following)
+                if plain is None:
+                    break
+                line_comments += plain[0]
+                codes.append(plain[1])
+                chunk_sloc += 1
+                depth += _depth(plain[1])
+            if depth <= 0:
+                comments += line_comments
+                sloc += chunk_sloc
+                blank += chunk_blank
+                lloc += _logical_lines(codes[0] if len(codes) == 1 else " ".join(codes))
+                i = end
+                continue
+
         try:
-            tokens = _generate(lines[i])
+            tokens = _generate(line)
             ok = not any(t[0] == tokenize.ERRORTOKEN for t in tokens)
         except tokenize.TokenError:
             ok = False

@@ -191,7 +191,13 @@ def _walk(roots: list, context: str | None, mode: int, counts: _Counts) -> None:
                 _walk(node.body, node.name, inner, counts)
                 continue
             elif k == _CLASS:
-                header = [*node.decorator_list, *node.bases, *node.keywords]
+                # radon's Halstead reads the rest of a class (its cyclomatic does not); type_params: 3.12+
+                header = [
+                    *node.decorator_list,
+                    *node.bases,
+                    *node.keywords,
+                    *getattr(node, "type_params", ()),
+                ]
                 if header:
                     _walk(header, context, _OFF, counts)
                 _walk(node.body, context, _CLASS_BODY if mode == _MODULE else _OFF, counts)

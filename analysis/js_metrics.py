@@ -184,9 +184,9 @@ class _Walk:
                     self._add(level, 1, False)
             elif t == "return_statement":
                 if level == 0 and not self.returns_jsx:
-                    value = node.named_child(0)
+                    value = _first_named(node)
                     while value is not None and value.type == "parenthesized_expression":
-                        value = value.named_child(0)
+                        value = _first_named(value)
                     self.returns_jsx = value is not None and value.type in _JSX
             elif t in FUNCTION_TYPES:
                 children = [(c, nest + 1, depth, level + 1, False, False) for c in node.children]
@@ -224,10 +224,15 @@ class _Walk:
         return out
 
 
+def _first_named(node: tree_sitter.Node) -> tree_sitter.Node | None:
+    """The first named child, or None (tree-sitter 0.26's `named_child` raises IndexError instead)."""
+    return node.named_child(0) if node.named_child_count else None
+
+
 def _logical_operand(node: tree_sitter.Node | None) -> tree_sitter.Node | None:
     """The logical expression an operand is (through parentheses, which ESTree does not keep), or None."""
     while node is not None and node.type == "parenthesized_expression":
-        node = node.named_child(0)
+        node = _first_named(node)
     if node is None or node.type != "binary_expression":
         return None
     op = node.child_by_field_name("operator")

@@ -61,9 +61,14 @@ Progress = Callable[[int, int, str], None]
 Cancel = Callable[[], bool]
 
 
+# settings that change nothing the index computes: the command line and the editor share one cache whatever they are
+_NOT_ANALYSIS = ("semantic", "diagnostic_scope")
+
+
 def settings_fingerprint(settings: Settings) -> str:
-    """A stable digest of everything in `settings` (the same across processes and runs)."""
-    text = json.dumps(dataclasses.asdict(settings), sort_keys=True, default=str)
+    """A stable digest of the settings the analysis depends on (the same across processes and runs)."""
+    values = {k: v for k, v in dataclasses.asdict(settings).items() if k not in _NOT_ANALYSIS}
+    text = json.dumps(values, sort_keys=True, default=str)
     return hashlib.blake2b(text.encode(), digest_size=10).hexdigest()
 
 

@@ -498,3 +498,12 @@ def test_check_and_metrics_on_a_typescript_project(tmp_path):
     route = next(f for f in metrics["functions"] if f["qualname"] == "route")
     assert set(route) == {"path", "qualname", "name", "def_line", "range", "cyclomatic", "cognitive", "loc", "params"}
     assert (route["def_line"], route["cyclomatic"], route["loc"], route["params"]) == (1, 14, 10, 2)
+
+
+def test_a_bare_return_does_not_lose_the_function():
+    # tree-sitter 0.26 raises IndexError for named_child(0) of a node without named children
+    source = "function f(a) {\n  if (a) { return; }\n  return (a && <b/>);\n}\n"
+    doc = Document(source, "javascript")
+    result = analyze(doc, Settings())
+    assert not result.failures
+    assert [f.qualname for f in result.functions] == ["f"]

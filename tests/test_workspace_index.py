@@ -129,3 +129,16 @@ def test_suppression_comments_silence_workspace_findings(fixture_copy, capsys, m
     after = json.loads(capsys.readouterr().out)["findings"]
     assert len(after) == len(found) - 1
     assert (target["path"], line) not in {(f["path"], f["range"]["start"]["line"]) for f in after}
+
+
+def test_editor_only_settings_share_the_cache():
+    from dataclasses import replace
+
+    from sophia_artemis.analysis.config import SemanticSettings, Settings
+    from sophia_artemis.memory.workspace_index import settings_fingerprint
+
+    base = Settings()
+    assert settings_fingerprint(base) == settings_fingerprint(
+        replace(base, semantic=SemanticSettings(enabled=False), diagnostic_scope="open")
+    )
+    assert settings_fingerprint(base) != settings_fingerprint(base.with_rules(ignore=["SA303"]))

@@ -741,7 +741,7 @@ def setup(server: LanguageServer, engine: WorkspaceEngine, *, view: Any = None, 
     features = MemoryFeatures(server, engine)
     commands = MemoryCommands(features)
 
-    analysed, closed, save = engine.on_analysed, engine.on_closed, engine.save
+    analysed, closed = engine.on_analysed, engine.on_closed
 
     def on_analysed(doc: OpenDocument, changed: bool) -> None:
         analysed(doc, changed)
@@ -751,12 +751,8 @@ def setup(server: LanguageServer, engine: WorkspaceEngine, *, view: Any = None, 
         closed(doc)
         features.on_closed(doc)
 
-    def on_save(uri: str) -> None:
-        save(uri)
-        features.on_saved(uri)
-
     engine.on_analysed, engine.on_closed = on_analysed, on_closed
-    engine.save = on_save  # type: ignore[method-assign]  # the engine has no save event (yet)
+    engine.save_listeners.append(lambda uri, path: features.on_saved(uri))
 
     for name, handler in ((SEARCH, commands.search), (REMEMBER, commands.remember), (NOTES, commands.notes),
                           (REINDEX, commands.reindex), (SHOW_SIMILAR, commands.show_similar)):

@@ -1,12 +1,13 @@
-"""radon's raw line counts (`radon.raw.analyze`) in linear time, with radon's own tokens and counts.
+"""radon's raw line counts (`radon.raw.analyze`), exactly, in linear time and mostly without a tokenizer.
 
-radon re-tokenizes a growing buffer line by line until a multi-line statement or string is complete, which
-is O(k^2) for a k-line statement: one 300 KB generated file took radon over 20 minutes. Here one streaming
-tokenizer finds where the statement ends (O(k)) and that chunk is tokenized once with radon's own
-`_generate`, so every count is radon's. Identical results to radon 6.0.1 on 3,168 stdlib files
-(tests/test_maintainability.py keeps checking a sample). radon is MIT-licensed; only its public helpers
-are used.
-"""
+radon strips every line and tokenizes it alone with the pure-Python `tokenize`, re-tokenizing a growing
+buffer until a multi-line statement or string is complete: slow (1.9 s of django's 883 files) and O(k^2)
+for a k-line statement (one 300 KB generated file took radon over 20 minutes). Here blank and comment lines,
+plain code lines, one-line strings, docstrings and bracketed statements of plain lines are read off the text
+(see `_plain_code`: only what radon reads of their tokens is needed); any other chunk goes to radon's own
+`_generate`, its end found by one streaming tokenizer (O(k)). 0.2 s on django; identical to radon 6.0.1 on
+1,503 stdlib and 2,816 other files (tests/test_maintainability.py keeps checking samples and edge cases).
+radon is MIT-licensed; only its public helpers are used."""
 
 from __future__ import annotations
 

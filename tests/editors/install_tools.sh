@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Install what the real-editor tests need, idempotently (a second run only checks and takes seconds):
 #   - Debian: chromium (the browser playwright drives), ripgrep (seeds @vscode/ripgrep), libkrb5-dev
-#     (code-server's native build), neovim (0.7.2, the old-distro Neovim);
+#     (code-server's native build), neovim (0.7.2, the old-distro Neovim), emacs-nox and elpa-eglot
+#     (Emacs 28 with eglot, for the docs' eglot setup);
 #   - code-server 4.100.3 (the last one that runs on node 20) and playwright-core, into $SOPHIA_EDITOR_TOOLS
 #     (default /opt/sophia-editor-tools), outside the repository;
 #   - the VS Code extension's npm dependencies (vscode-extension/node_modules, from its package-lock.json);
@@ -25,7 +26,7 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # ---- Debian packages ----
 missing=()
-for pkg in chromium ripgrep libkrb5-dev neovim; do
+for pkg in chromium ripgrep libkrb5-dev neovim emacs-nox elpa-eglot; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then

@@ -147,3 +147,26 @@ def test_neovim_commands(case, fixture_copy, tmp_path):
         assert "Import cycles" in result["report"]["lines"]
     if "sophia.remember" in offered:
         assert any("remembered a note on" in m["message"] for m in result["remember"]), result["remember"]
+
+
+@pytest.mark.parametrize("case", ["nvim-0.7", "nvim-current"])
+def test_neovim_module_functions(case, tmp_path):
+    """The module's answer-to-quickfix/float functions and the user commands, without a server
+    (tests/editors/nvim_unit.lua)."""
+    binary = CASES[case][0]
+    check_version(case, binary)
+    env = dict(os.environ, SOPHIA_NVIM_MODULE_DIR=str(NEOVIM_CONFIG))
+    for var in ("XDG_CONFIG_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME", "XDG_CACHE_HOME"):
+        (tmp_path / var).mkdir()
+        env[var] = str(tmp_path / var)
+    done = subprocess.run(
+        [binary, "--headless", "-u", "NONE", "-i", "NONE", "-n", "-c", f"luafile {HERE / 'nvim_unit.lua'}"],
+        check=False,
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        stdin=subprocess.DEVNULL,
+    )
+    assert done.returncode == 0, done.stderr

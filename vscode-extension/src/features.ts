@@ -74,6 +74,8 @@ class ImpactProvider implements vscode.TreeDataProvider<ImpactNode> {
                 ? vscode.TreeItemCollapsibleState.None
                 : node.children.length === 0
                   ? vscode.TreeItemCollapsibleState.None
+                  : node.collapsed
+                  ? vscode.TreeItemCollapsibleState.Collapsed
                   : vscode.TreeItemCollapsibleState.Expanded;
         const item = new vscode.TreeItem(node.label, collapsible);
         item.description = node.description;

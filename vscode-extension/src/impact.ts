@@ -11,6 +11,8 @@ export interface ImpactNode {
     uri?: string;
     range?: Range;
     children?: ImpactNode[];
+    /** Groups that are usually long start collapsed. */
+    collapsed?: boolean;
 }
 
 /** A dependent is `{"module", "path", "uri"}` from the server; the CLI's bare module name is accepted too. */
@@ -64,19 +66,21 @@ function fileNode(entry: unknown, icon: string): ImpactNode | undefined {
     return { label: text(entry.path), description: details.join(' · ') || undefined, icon, uri: text(entry.uri) || undefined };
 }
 
-function group(label: string, icon: string, children: (ImpactNode | undefined)[], empty: string): ImpactNode {
+function group(label: string, icon: string, children: (ImpactNode | undefined)[], empty: string, collapsed = false): ImpactNode {
     const kept = children.filter((c): c is ImpactNode => c !== undefined);
     return {
         label,
         description: kept.length === 0 ? empty : String(kept.length),
         icon,
         children: kept,
+        ...(collapsed ? { collapsed } : {}),
     };
 }
 
 /**
  * Five groups, always in this order and always present (an empty group says "none", which is an answer too):
  * direct dependents, indirect dependents (the transitive ones that are not direct), callers, tests, co-changed.
+ * The indirect dependents and co-changed files, often long lists, start collapsed.
  */
 export function impactTree(answer: Record<string, unknown>): ImpactNode[] {
     const dependents = isObject(answer.dependents) ? answer.dependents : {};
@@ -85,10 +89,10 @@ export function impactTree(answer: Record<string, unknown>): ImpactNode[] {
     const indirect = list(dependents.transitive).filter((entry) => !directKeys.has(dependentKey(entry)));
     return [
         group('Dependents (direct)', 'arrow-left', direct.map(dependentNode), 'none'),
-        group('Dependents (indirect)', 'type-hierarchy-super', indirect.map(dependentNode), 'none'),
+        group('Dependents (indirect)', 'type-hierarchy-super', indirect.map(dependentNode), 'none', true),
         group('Callers', 'call-incoming', list(answer.callers).map(callerNode), 'none found'),
         group('Tests', 'beaker', list(answer.tests).map((t) => fileNode(t, 'beaker')), 'none found'),
-        group('Co-changed files', 'git-commit', list(answer.co_changed).map((c) => fileNode(c, 'file')), 'none (no git history)'),
+        group('Co-changed files', 'git-commit', list(answer.co_changed).map((c) => fileNode(c, 'file')), 'none (no git history)', true),
     ];
 }
 

@@ -34,6 +34,13 @@ describe('impactTree', () => {
         );
     });
 
+    it('starts the long groups (indirect dependents, co-changed files) collapsed', () => {
+        assert.deepEqual(
+            impactTree(answer).map((g) => g.collapsed ?? false),
+            [false, true, false, false, true],
+        );
+    });
+
     it('makes every entry clickable, callers at their line', () => {
         const [direct, indirect, callers, tests, coChanged] = impactTree(answer);
         assert.deepEqual(direct.children?.[0], {

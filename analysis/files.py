@@ -301,12 +301,17 @@ class _Walker:
         if own is not None:
             layers = (*layers, own)
         for entry in self._list(folder, absolute):
-            child = os.path.join(absolute, entry.name)
+            name = entry.name
+            child = os.path.join(absolute, name)
             if _is_real_dir(entry):
-                if self._enter(folder / entry.name, child, layers, use_exclude):
-                    yield from self.walk(folder / entry.name, child, layers, use_exclude)
-            elif self._take(folder / entry.name, child, entry.is_symlink(), layers, use_exclude):
-                yield folder / entry.name
+                if self._enter(folder / name, child, layers, use_exclude):
+                    yield from self.walk(folder / name, child, layers, use_exclude)
+            elif self.candidate(name) and self._take(folder / name, child, entry.is_symlink(), layers, use_exclude):
+                yield folder / name
+
+    def candidate(self, name: str) -> bool:
+        """A cheap first look at a file name (most files of a tree are not sources): may `_take` want it?"""
+        return is_analysed_file(name)
 
     def _list(self, folder: Path, absolute: str) -> list[os.DirEntry[str]]:
         try:
@@ -518,6 +523,7 @@ class FileReport:
     maintainability: float | None = None
     error: str | None = None
     lines: dict[int, str] = field(default_factory=dict)
+    document: Any = None  # the parsed Document, when asked for (keep_document)
 
 
 def analyze_path(
@@ -527,6 +533,7 @@ def analyze_path(
     *,
     metrics: bool = False,
     maintainability: bool | None = None,
+    keep_document: bool = False,
 ) -> FileReport:
     """Read, parse and analyse one file.
 
@@ -554,7 +561,7 @@ def analyze_path(
     doc = Document(data, dialect)
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)
-    return FileReport(path, result=result, maintainability=mi, lines=lines)
+    return FileReport(path, result=result, maintainability=mi, lines=lines, document=doc if keep_document else None)
 
 
 def _nonascii_lines(doc: Any, result: AnalysisResult) -> dict[int, str]:

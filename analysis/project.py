@@ -56,12 +56,13 @@ class FileFacts:
     maintainability: float | None = None
     skip_reason: str | None = None
     error: str | None = None
-    imports: Any = None  # tuple[ImportRecord, ...] for graph files
-    symbols: Any = None  # FileSymbols for Python files
+    partial: bool = False  # read for the project's graph and symbols only, not analysed
+    # import records and symbols under their cache keys (graph and symbol index); the index stores them apart
+    extractions: dict[str, Any] = field(default_factory=dict)
 
     @property
     def analysed(self) -> bool:
-        return self.skip_reason is None and self.error is None
+        return self.skip_reason is None and self.error is None and not self.partial
 
     def complexity_excess(self, settings: Settings) -> int:
         """How far the functions' cyclomatic complexity goes over its threshold, summed."""
@@ -70,26 +71,35 @@ class FileFacts:
 
 
 def file_facts(
-    path: str | os.PathLike[str], rel: str, module: str | None, settings: Settings, *, analyse: bool = True
+    path: str | os.PathLike[str],
+    rel: str,
+    module: str | None,
+    settings: Settings,
+    *,
+    analyse: bool = True,
+    extract: bool = True,
 ) -> FileFacts:
-    """Read and analyse one file: findings (when `analyse`), import records, and symbols when `module`
-    (its dotted name) is given. Never raises for the file's content; unexpected failures propagate."""
+    """Read one file and parse it once: its findings and summary (when `analyse`; otherwise the facts are
+    `partial`), and (when `extract`) its import records and, given its dotted `module` name, its symbols,
+    in `extractions` under the keys the import graph and the symbol index cache them by. Never raises for
+    the file's content; unexpected failures propagate."""
     from . import files
-    from .imports.extract import file_imports
+    from .document import Document, dialect_for
+    from .imports.extract import cache_key as imports_key
+    from .imports.extract import tree_imports
     from .imports.languages import dialect_of, language_of
-    from .symbols.extract import file_symbols
+    from .symbols.extract import cache_key as symbols_key
+    from .symbols.extract import tree_symbols
 
-    facts = FileFacts(rel, language=language_of(os.fspath(path)) or "python")
-    data, reason = files.read_source(path, settings.max_file_size)
-    if data is None:
-        facts.skip_reason = reason or "unreadable"
-        return facts
-    facts.digest = digest(data)
+    name = os.fspath(path)
+    facts = FileFacts(rel, language=language_of(name) or "python", partial=not analyse)
+    doc = None
     if analyse:
-        report = files.analyze_path(path, settings)
+        report = files.analyze_path(path, settings, keep_document=True)
         if report.result is None:
             facts.skip_reason = report.skip_reason or "unreadable"
             return facts
+        doc = report.document
         result = report.result
         facts.findings = result.findings
         facts.suppressions = result.suppressions
@@ -101,10 +111,21 @@ def file_facts(
                             f.metrics.loc)
             for f in result.functions
         ]
-    if dialect_of(os.fspath(path)) is not None:
-        facts.imports = tuple(file_imports(path, data))
-    if module is not None:
-        facts.symbols = file_symbols(module, rel, data)
+        data = doc.source
+    else:
+        data, reason = files.read_source(path, settings.max_file_size)
+        if data is None:
+            facts.skip_reason = reason or "unreadable"
+            return facts
+    facts.digest = digest(data)
+    dialect = dialect_of(name)
+    if not extract or dialect is None:
+        return facts
+    if doc is None or getattr(doc, "dialect", "python") != dialect:
+        doc = Document(data, dialect_for(name) or "python")
+    facts.extractions[imports_key(name, data)] = tuple(tree_imports(doc.tree, data, dialect))
+    if module is not None and dialect == "python":
+        facts.extractions[symbols_key(module, rel, data)] = tree_symbols(module, rel, data, doc.tree)
     return facts
 
 

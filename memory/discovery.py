@@ -15,6 +15,9 @@ from ..analysis.config import Settings
 class _MarkdownWalker(_files._Walker):
     """analysis.files' walker with Markdown files taken instead of Python ones (ignore rules unchanged)."""
 
+    def candidate(self, name: str) -> bool:
+        return name.lower().endswith(MARKDOWN_SUFFIXES)
+
     def _take(self, path, absolute, is_link, layers, use_exclude):  # type: ignore[no-untyped-def]
         if not path.name.lower().endswith(MARKDOWN_SUFFIXES) or _files._ignored_by(layers, absolute, False):
             return False

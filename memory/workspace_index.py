@@ -7,12 +7,12 @@
 What is kept (in the project memory's diskcache, `<root>/.sophia/cache`; keys carry the analyser version and
 a fingerprint of the settings, values are pickles written in sqlite transactions, so a killed process leaves
 the previous state):
-    manifest/<settings>              {rel: (mtime_ns, size, digest)} of the last run, and its time
-    facts/<version>/<settings>/<rel>/<digest>   a file's FileFacts (findings, suppressions, summary)
+    state/<version>/<settings>       {rel: (mtime_ns, size, FileFacts)} of the last run, and its time: one
+                                     value, so a warm start is one read (facts: findings, suppressions, summary)
     imports/..., symbols/...         import records and symbols, under the graph's and symbol index's keys
     workspace/<version>/<settings>/<digest of all files>   SA301-SA303 of that exact state of the project
-A file whose size and mtime match the manifest is not even read (unless its mtime is within RACY_SECONDS
-of the manifest's time: it may have changed again in the same clock tick, so it is hashed). A file whose
+A file whose size and mtime match the state is not even read (unless its mtime is within RACY_SECONDS
+of the state's time: it may have changed again in the same clock tick, so it is hashed). A file whose
 content hash matches is not analysed again. When nothing changed at all, the workspace findings come from
 the store too: a warm start is a directory walk, one stat per file and a few reads from the cache.
 
@@ -143,14 +143,15 @@ class _Layered(MutableMapping[str, Any]):
 _WORKER: dict[str, Any] = {}
 
 
-def _init_worker(settings: Settings) -> None:
+def _init_worker(settings: Settings, extract: bool = True) -> None:
     _WORKER["settings"] = settings
+    _WORKER["extract"] = extract
 
 
 def _facts_task(item: tuple[str, str, str | None, bool]) -> FileFacts:
     path, rel, module, analyse = item
     try:
-        return file_facts(path, rel, module, _WORKER["settings"], analyse=analyse)
+        return file_facts(path, rel, module, _WORKER["settings"], analyse=analyse, extract=_WORKER["extract"])
     except Exception as exc:  # noqa: BLE001 - one file's failure must not lose the others'
         return FileFacts(rel, error=f"{exc.__class__.__name__}: {exc}")
 
@@ -161,11 +162,12 @@ def run_parallel(
     settings: Settings,
     cancel: Cancel | None,
     mp_context: Any = None,
+    extract: bool = True,
 ) -> Iterator[FileFacts]:
     """`file_facts` of each item in `workers` processes, in order; stops early when `cancel()` says so."""
     chunksize = max(1, min(16, len(todo) // (workers * 8)))
     pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(settings,), mp_context=mp_context
+        max_workers=workers, initializer=_init_worker, initargs=(settings, extract), mp_context=mp_context
     )
     try:
         for facts in pool.map(_facts_task, todo, chunksize=chunksize):
@@ -184,14 +186,25 @@ class ProjectIndex:
     (a `ProjectMemory`; None keeps everything in this process)."""
 
     def __init__(
-        self, root: Path | str, settings: Settings, *, memory: Any = None, jobs: int = 0, mp_context: Any = None
+        self,
+        root: Path | str,
+        settings: Settings,
+        *,
+        memory: Any = None,
+        jobs: int = 0,
+        mp_context: Any = None,
+        extract: bool | None = None,
     ) -> None:
         self.root = Path(os.path.abspath(root))
+        self._prefix = str(self.root).rstrip(os.sep) + os.sep
         self.mp_context = mp_context  # multiprocessing context of the worker processes (None: the default)
         self.settings = settings
         self.memory = memory
         self.jobs = jobs
         self.fingerprint = settings_fingerprint(settings)
+        # read every file's imports and symbols (the editor's callers and impact need them; `check` only when a
+        # project-wide rule is on)
+        self.extract = wanted(settings) if extract is None else extract
         self.files: dict[str, FileFacts] = {}  # rel -> facts of the last refresh
         self.workspace: dict[str, list[Finding]] = {}  # rel -> SA301-SA303 (related paths absolute)
         self.problems: list[str] = []
@@ -223,12 +236,24 @@ class ProjectIndex:
             log.info("analysis cache entry %s unreadable (%s); recomputing", key, exc)
             return None
 
-    def _facts_key(self, rel: str, file_digest: str) -> str:
-        return f"facts/{FACTS_VERSION}/{self.fingerprint}/{rel}/{file_digest}"
+    @property
+    def _state_key(self) -> str:
+        return f"state/{FACTS_VERSION}/{self.fingerprint}"
 
     # ---- queries ----
     def rel(self, path: Path | str) -> str:
-        return Path(os.path.relpath(os.path.abspath(path), self.root)).as_posix()
+        absolute = os.path.abspath(path)
+        if absolute.startswith(self._prefix):  # the common case, without pathlib's cost
+            inside = absolute[len(self._prefix):]
+            return inside.replace(os.sep, "/") if os.sep != "/" else inside
+        return Path(os.path.relpath(absolute, self.root)).as_posix()
+
+    def _module_names(self, paths: list[Path]) -> dict[Path, str]:
+        """Dotted module names of the Python files, as the symbol index names them (needed for its keys)."""
+        from ..analysis.symbols.index import module_names
+
+        py_paths = [p for p in paths if p.suffix == ".py"]
+        return module_names(self.root, py_paths, self.settings.import_roots or None) if py_paths else {}
 
     def findings_for(self, path: Path | str) -> list[Finding]:
         """The file's own findings and its workspace findings, `# sophia: ignore` honoured, sorted."""
@@ -268,11 +293,13 @@ class ProjectIndex:
         progress: Progress | None = None,
         cancel: Cancel | None = None,
         on_skip: Callable[[Path, str], None] | None = None,
+        discovered: Iterable[Path | str] | None = None,
     ) -> RefreshReport:
         """Bring the index up to date with the disk. `only`: analyse just these files (others keep what the
-        store has; the workspace findings still cover the whole project)."""
-        from ..analysis.files import discover
-        from ..analysis.symbols.index import module_names
+        store has; the workspace findings still cover the whole project). `discovered`: the project's files as
+        `discover([root], settings, root)` lists them, when the caller walked the root already (its skip
+        notes are then the caller's)."""
+        from ..analysis.files import discover, read_source
 
         started = time.perf_counter()
         report = RefreshReport()
@@ -283,21 +310,22 @@ class ProjectIndex:
             if on_skip is not None:
                 on_skip(path, reason)
 
-        paths = [Path(os.path.abspath(p)) for p in discover([self.root], self.settings, self.root, on_skip=skip)]
+        if discovered is None:
+            discovered = discover([self.root], self.settings, self.root, on_skip=skip)
+        paths = [Path(os.path.abspath(p)) for p in discovered]
         project_rels = {self.rel(p) for p in paths}
         wanted_paths = None if only is None else {os.path.abspath(p) for p in only}
         # files named explicitly that the walk leaves out (ignored, excluded): analysed, not part of the project
         paths += sorted({Path(p) for p in wanted_paths or ()} - set(paths))
         report.files = len(paths)
-        manifest = self._get(f"manifest/{self.fingerprint}") or {}
-        known: dict[str, tuple[int, int, str]] = manifest.get("files", {})
-        racy_after = manifest.get("time", 0.0) - RACY_SECONDS
-        py_paths = [p for p in paths if p.suffix == ".py"]
-        modules = module_names(self.root, py_paths, self.settings.import_roots or None) if py_paths else {}
+        state = self._get(self._state_key) or {}
+        known: dict[str, tuple[int, int, FileFacts]] = state.get("files", {})
+        racy_after = state.get("time", 0.0) - RACY_SECONDS
 
         new_manifest: dict[str, tuple[int, int, str]] = {}
         files: dict[str, FileFacts] = {}
         todo: list[tuple[str, str, str | None, bool]] = []
+        dirty = False  # whether the stored state needs writing again
         for path in paths:
             rel = self.rel(path)
             try:
@@ -305,28 +333,30 @@ class ProjectIndex:
             except OSError:
                 st = None  # the worker's read says why (broken link, permissions...)
             entry = known.get(rel) if st is not None else None
-            file_digest = None
+            facts = None
             if entry is not None and entry[0] == st.st_mtime_ns and entry[1] == st.st_size and st.st_mtime < racy_after:
-                file_digest = entry[2]
-            elif entry is not None:
-                try:
-                    file_digest = digest(path.read_bytes())
-                except OSError:
-                    file_digest = None
-            facts = self._get(self._facts_key(rel, file_digest)) if file_digest else None
-            if facts is not None:
+                facts = entry[2]
+            elif entry is not None:  # touched, or too recent to trust its mtime: compare the content
+                data, _ = read_source(path, self.settings.max_file_size)
+                if data is not None and digest(data) == entry[2].digest:
+                    facts = entry[2]
+            full = wanted_paths is None or str(path) in wanted_paths
+            if facts is not None and not (full and facts.partial):  # partial facts do for a file not asked for
+                dirty = dirty or entry[0] != st.st_mtime_ns or entry[1] != st.st_size  # type: ignore[union-attr,index]
                 facts.rel = rel
                 files[rel] = facts
-                new_manifest[rel] = (st.st_mtime_ns, st.st_size, file_digest)  # type: ignore[union-attr]
+                new_manifest[rel] = (st.st_mtime_ns, st.st_size, facts.digest)  # type: ignore[union-attr]
                 report.reused += 1
                 continue
-            if wanted_paths is not None and str(path) not in wanted_paths:
-                continue  # not asked for: the graph and symbol builders read it themselves
-            if entry is not None:
+            if not full and not self.extract:
+                continue  # not asked for, and no project-wide rule needs it
+            if entry is not None and full:
                 report.changed.append(rel)
-            todo.append((str(path), rel, modules.get(path), True))
+            todo.append((str(path), rel, None, full))
         report.removed = len(set(known) - project_rels)
 
+        modules = self._module_names(paths) if todo else {}
+        todo = [(path, rel, modules.get(Path(path)), analyse) for path, rel, _, analyse in todo]
         total = len(todo)
         done = 0
         for facts in self._run(todo, cancel):
@@ -338,16 +368,17 @@ class ProjectIndex:
                 report.errors.append((str(path), facts.error))
                 continue
             if facts.skip_reason is not None:
-                skip(path, facts.skip_reason)
+                if not facts.partial:
+                    skip(path, facts.skip_reason)
                 continue
-            report.analysed += 1
-            self._keep_extractions(facts, modules.get(path))
+            report.analysed += not facts.partial
+            self._cache.update(facts.extractions)
+            facts.extractions = {}
             try:
                 st = path.stat()
                 new_manifest[facts.rel] = (st.st_mtime_ns, st.st_size, facts.digest)
             except OSError:
                 pass
-            self._cache[self._facts_key(facts.rel, facts.digest)] = facts
             files[facts.rel] = facts
         if cancel is not None and cancel():
             report.cancelled = True
@@ -359,12 +390,17 @@ class ProjectIndex:
             self.files.get(rel) is None or self.files[rel].digest != f.digest for rel, f in files.items()
         )
         self.files = files
-        self._cache[f"manifest/{self.fingerprint}"] = {"time": time.time(), "files": new_manifest}
-        self._workspace(project_rels, {rel: new_manifest[rel] for rel in project_rels if rel in new_manifest}, report)
+        if dirty or todo or files.keys() != known.keys():
+            self._cache[self._state_key] = {
+                "time": time.time(),
+                "files": {rel: (*new_manifest[rel][:2], facts) for rel, facts in files.items() if rel in new_manifest},
+            }
+        skipped = {self.rel(p) for p, _ in report.skipped}
+        self._workspace(project_rels - skipped, {rel: new_manifest[rel] for rel in project_rels if rel in new_manifest}, report)
         self._cache.flush()
         if changed or report.analysed:
             self.generation += 1
-        if only is None or wanted_paths is None or len(files) == len(paths):
+        if all(not f.partial for f in files.values()) and all(self.rel(p) in files or self.rel(p) in skipped for p in paths):
             report.snapshot = debt_snapshot(files, self.workspace, self.settings)
             if self.memory is not None:
                 try:
@@ -377,32 +413,14 @@ class ProjectIndex:
 
     def _run(self, todo: list[tuple[str, str, str | None, bool]], cancel: Cancel | None) -> Iterator[FileFacts]:
         workers = min(self.jobs or os.cpu_count() or 1, len(todo), 61)
-        _init_worker(self.settings)
+        _init_worker(self.settings, self.extract)
         if workers <= 1 or len(todo) < PARALLEL_MIN_FILES:
             for item in todo:
                 if cancel is not None and cancel():
                     return
                 yield _facts_task(item)
             return
-        yield from run_parallel(todo, workers, self.settings, cancel, self.mp_context)
-
-    def _keep_extractions(self, facts: FileFacts, module: str | None) -> None:
-        """Store the file's import records and symbols under the keys the graph and symbol builders use."""
-        from ..analysis.imports.extract import cache_key as imports_key
-        from ..analysis.symbols.extract import cache_key as symbols_key
-
-        if facts.imports is None and facts.symbols is None:
-            return
-        try:
-            data = (self.root / facts.rel).read_bytes()
-        except OSError:
-            data = None
-        if data is not None and digest(data) == facts.digest:
-            if facts.imports is not None:
-                self._cache[imports_key(facts.rel, data)] = facts.imports
-            if facts.symbols is not None and module is not None:
-                self._cache[symbols_key(module, facts.rel, data)] = facts.symbols
-        facts.imports = facts.symbols = None
+        yield from run_parallel(todo, workers, self.settings, cancel, self.mp_context, self.extract)
 
     # ---- workspace findings ----
     def _state_digest(self, manifest: dict[str, tuple[int, int, str]]) -> str:

@@ -465,11 +465,16 @@ def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
     from sophia_artemis.server.output import display_path
 
     files = list(discover(run.paths, run.settings, run.root, on_skip=run._skip))
+    whole_root = [os.path.abspath(p) for p in run.paths] == [str(run.root)]
     if not files:
         _eprint(f"{PROG}: warning: no Python, JavaScript or TypeScript files found under {', '.join(map(str, run.paths))}")
     by_root: dict[Path, list[Path]] = {}
+    roots: dict[str, Path] = {}  # folder -> its project root: files of a folder share it
     for path in files:
-        by_root.setdefault(find_root(path), []).append(path)
+        folder = os.path.dirname(os.path.abspath(path))
+        if folder not in roots:
+            roots[folder] = find_root(path)
+        by_root.setdefault(roots[folder], []).append(path)
     run.progress = _Progress(len(files), _isatty(sys.stderr))
     try:
         for root, paths in by_root.items():
@@ -481,7 +486,11 @@ def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
                 settings = settings.with_rules(_flatten(args.select) or None, _flatten(args.ignore) or None)
             memory = None if args.no_cache else ProjectMemory(root)
             index = ProjectIndex(root, settings, memory=memory, jobs=run.jobs)
-            refreshed = index.refresh(only=paths, progress=lambda done, total, rel: run.progress.advance())
+            # the root itself was asked for: its walk is the index's walk, done once
+            walked = paths if whole_root and root == run.root and len(by_root) == 1 else None
+            refreshed = index.refresh(
+                only=paths, discovered=walked, progress=lambda done, total, rel: run.progress.advance()
+            )
             for problem in refreshed.problems:
                 _eprint(f"{PROG}: warning: {problem}")
             failed = {path for path, _ in refreshed.errors}

@@ -200,3 +200,26 @@ def test_pyproject_that_is_not_utf8(tmp_path):
     (tmp_path / "pyproject.toml").write_bytes(b"[tool.sophia-artemis]\nexclude = ['\xff']\n")
     settings, problems = project_settings(tmp_path)
     assert settings == Settings() and len(problems) == 1 and "using default settings" in problems[0]
+
+
+def test_every_setting_is_contributed_by_the_vscode_extension():
+    """issue 6: every server setting appears in the extension's package.json with a description and default."""
+    import json
+    import re
+    from pathlib import Path
+
+    from sophia_artemis.analysis import config
+
+    source = Path(config.__file__).read_text(encoding="utf-8")
+    source = source[source.index("    def apply(") : source.index("    def _thresholds(")]  # the top-level keys
+    keys = set()
+    for group in re.findall(r'\n            (?:el)?if key (?:==|in) \(?([^:)]*)\)?:', source):  # the top level
+        keys.update(re.findall(r'"([a-z_]+)"', group))
+    assert {"select", "unused", "diagnostic_scope", "semantic", "architecture"} <= keys
+    package = json.loads((Path(__file__).parent.parent / "vscode-extension" / "package.json").read_text())
+    contributed = package["contributes"]["configuration"]["properties"]
+    for key in sorted(keys):
+        camel = re.sub(r"_([a-z])", lambda m: m.group(1).upper(), key)
+        entry = contributed.get(f"sophiaArtemis.{camel}")
+        assert entry is not None, f"sophiaArtemis.{camel} is not contributed"
+        assert (entry.get("description") or entry.get("markdownDescription")) and "default" in entry, camel

@@ -316,6 +316,9 @@ class _SuffixWalker(_files._Walker):
         super().__init__(settings, root, on_skip)
         self.suffixes = suffixes
 
+    def candidate(self, name: str) -> bool:
+        return name.endswith(self.suffixes)
+
     def _take(self, path: Path, absolute: str, is_link: bool, layers: Any, use_exclude: bool) -> bool:
         if not path.name.endswith(self.suffixes) or _files._ignored_by(layers, absolute, False):
             return False

@@ -116,7 +116,7 @@ class ProjectFeature(ProjectViews):
 
         # forkserver: this process runs threads (the protocol reader), which fork() must not copy
         context = multiprocessing.get_context("forkserver")
-        index = ProjectIndex(folder, settings, memory=ProjectMemory(folder), mp_context=context)
+        index = ProjectIndex(folder, settings, memory=ProjectMemory(folder), mp_context=context, extract=True)
         fresh = FolderState(folder, index)
         if state is not None:
             fresh.published = state.published

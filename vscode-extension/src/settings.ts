@@ -9,7 +9,20 @@
 export const SECTION = 'sophiaArtemis';
 
 /** The keys the server understands (docs/configuration.md); `interpreter` and `trace` are the extension's own. */
-export const SERVER_KEYS = ['select', 'ignore', 'exclude', 'thresholds', 'severity', 'debtMarkers', 'maxFileSize'] as const;
+export const SERVER_KEYS = [
+    'select',
+    'ignore',
+    'exclude',
+    'thresholds',
+    'severity',
+    'debtMarkers',
+    'maxFileSize',
+    'importRoots',
+    'diagnosticScope',
+    'unused',
+    'architecture',
+    'semantic',
+] as const;
 export type ServerKey = (typeof SERVER_KEYS)[number];
 
 /** The part of `WorkspaceConfiguration.inspect()` used here. */

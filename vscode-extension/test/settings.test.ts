@@ -51,7 +51,10 @@ describe('explicitSettings', () => {
         });
         assert.deepEqual(asked, [...SERVER_KEYS]);
         assert.ok(!(asked as string[]).includes('interpreter'));
-        assert.deepEqual([...SERVER_KEYS].sort(), ['debtMarkers', 'exclude', 'ignore', 'maxFileSize', 'select', 'severity', 'thresholds']);
+        assert.deepEqual([...SERVER_KEYS].sort(), [
+            'architecture', 'debtMarkers', 'diagnosticScope', 'exclude', 'ignore', 'importRoots', 'maxFileSize',
+            'select', 'semantic', 'severity', 'thresholds', 'unused',
+        ]);
     });
 
     it('passes bad values through for the server to report (it names the key and the default used)', () => {

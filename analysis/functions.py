@@ -16,6 +16,7 @@ from functools import cache
 import tree_sitter
 
 from .document import Document, language
+from .js_metrics import FUNCTION_TYPES as _JS_FUNCTION_TYPES
 from .model import Metrics
 
 _JS_SCAN = (
@@ -232,13 +233,3 @@ def js_identity(func: tree_sitter.Node) -> tuple[str, str, bytes]:
     return name, ".".join(reversed(parts)), component
 
 
-_JS_FUNCTION_TYPES = frozenset(
-    {
-        "function_declaration",
-        "generator_function_declaration",
-        "function_expression",
-        "generator_function",
-        "arrow_function",
-        "method_definition",
-    }
-)

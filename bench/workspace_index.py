@@ -59,28 +59,8 @@ CACHE = HERE / ".cache"
 RESULTS = HERE / "results" / "workspace_index.json"
 sys.path.insert(0, str(HERE))
 
+from check_vs_radon import find_tree, timed  # part 1a measures exactly what that script measures
 from lsp_latency import child_env, fetch_sdist, peak_rss_mb
-
-try:  # another engineer's script; its helpers are the reference for part 1a
-    from check_vs_radon import find_tree, timed
-except ImportError:  # pragma: no cover - fall back to the same minimal logic
-    import resource
-
-    def find_tree(tree: str, corpus: Path | None) -> Path:
-        name = tree.split("/", 1)[0]
-        for base in ([corpus] if corpus else []) + [Path("/tmp/corpus"), CACHE / "trees"]:
-            if (base / tree).is_dir():
-                return base / tree
-        return extract_tree(name.replace("-", "=="), name) / tree.split("/", 1)[1]
-
-    def timed(cmd: list[str]) -> tuple[float, float, int]:
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        start = time.perf_counter()
-        proc = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, check=False)
-        wall = time.perf_counter() - start
-        after = resource.getrusage(resource.RUSAGE_CHILDREN)
-        return wall, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime), proc.returncode
-
 
 DJANGO = "django-5.2.8"
 SYMPY = ("sympy==1.14.0", "sympy-1.14.0")

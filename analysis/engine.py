@@ -58,7 +58,9 @@ def measure_functions(
     for func, name_node in iter_functions(doc):
         name = name_node.text.decode("utf-8", "replace")
         try:
-            if cache is None:
+            # a function with a syntax error is not cached: how tree-sitter recovers inside it depends on
+            # text around it too, so its own text does not decide its metrics
+            if cache is None or func.has_error:
                 metrics = python_metrics.compute_metrics(func)
             else:
                 key = text_key(source[func.start_byte:func.end_byte], ANALYZER_VERSION)
@@ -91,7 +93,7 @@ def _measure_js_functions(
     for func, anchor in iter_functions(doc):
         name, qn, component = js_identity(func)
         try:
-            if cache is None:
+            if cache is None or func.has_error:  # see measure_functions
                 metrics = js_metrics.compute_metrics(func, component)
             else:
                 # the component name is part of the key: SonarJS' React exception depends on it

@@ -38,13 +38,16 @@ async def command(session: Session, name: str, argument: dict) -> dict:
 
 
 async def indexed(session: Session) -> None:
-    """Until the index has pushed the unopened files' findings (every profile gets those pushes until it
-    pulls workspace diagnostics itself)."""
+    """Until the first index has published the unopened files' findings (every profile gets those pushes until
+    it pulls workspace diagnostics itself): the server logs "workspace index ... ready" after them, and the
+    client receives messages in order."""
     await session.recorder.until(
-        lambda: "SA302" in codes(published(session, "src/market/data/store.py") or []),
+        lambda: any("workspace index of" in m.message and m.message.endswith("ready")
+                    for m in session.client.log_messages),
         INDEX_TIMEOUT,
-        "the layer violation in the unopened data/store.py",
+        "the workspace index to be ready",
     )
+    assert "SA302" in codes(published(session, "src/market/data/store.py") or [])
 
 
 async def test_indexing_reports_progress_and_pushes_unopened_files(session: Session, lsp):

@@ -140,6 +140,21 @@ class _Layered(MutableMapping[str, Any]):
 
 # --------------------------------------------------------------------------------------------- workers
 
+PRELOAD = (
+    "sophia_artemis.analysis.engine",
+    "sophia_artemis.analysis.files",
+    "sophia_artemis.analysis.maintainability",
+    "sophia_artemis.analysis.imports.extract",
+    "sophia_artemis.analysis.symbols.extract",
+)
+
+
+def _preload() -> None:
+    import importlib
+
+    for name in PRELOAD:
+        importlib.import_module(name)
+
 _WORKER: dict[str, Any] = {}
 
 
@@ -165,6 +180,7 @@ def run_parallel(
     extract: bool = True,
 ) -> Iterator[FileFacts]:
     """`file_facts` of each item in `workers` processes, in order; stops early when `cancel()` says so."""
+    _preload()  # forked workers inherit what is imported here instead of each importing it again
     chunksize = max(1, min(16, len(todo) // (workers * 8)))
     pool = ProcessPoolExecutor(
         max_workers=workers, initializer=_init_worker, initargs=(settings, extract), mp_context=mp_context
@@ -213,6 +229,7 @@ class ProjectIndex:
         self.symbols: Any = None
         self._store: Any = None
         self._cache = _Layered(None)
+        self._discovered: list[Path] | None = None  # the project's files as the last refresh walked them
         self.generation = 0  # bumped by every refresh that changed something
         self._lock = threading.RLock()  # one refresh or model build at a time (the server runs them in threads)
 
@@ -313,6 +330,7 @@ class ProjectIndex:
         if discovered is None:
             discovered = discover([self.root], self.settings, self.root, on_skip=skip)
         paths = [Path(os.path.abspath(p)) for p in discovered]
+        self._discovered = list(paths)
         project_rels = {self.rel(p) for p in paths}
         wanted_paths = None if only is None else {os.path.abspath(p) for p in only}
         # files named explicitly that the walk leaves out (ignored, excluded): analysed, not part of the project
@@ -476,8 +494,9 @@ class ProjectIndex:
         from ..analysis.symbols import WorkspaceIndex
 
         self.store  # noqa: B018
-        self.graph = build_graph(self.root, self.settings, language="all", cache=self._cache)
-        self.symbols = WorkspaceIndex.build(self.root, settings=self.settings, cache=self._cache)
+        walked = self._discovered
+        self.graph = build_graph(self.root, self.settings, language="all", cache=self._cache, discovered=walked)
+        self.symbols = WorkspaceIndex.build(self.root, walked, settings=self.settings, cache=self._cache)
         self._cache.flush()
 
     def ensure_models(self) -> None:

@@ -502,3 +502,15 @@ def test_tarjan_matches_brute_force(edges):
     assert find_cycles(named) == sorted(
         sorted(f"n{x}" for x in g) for g in _scc_brute_force(nodes, {(a, b) for a, b in edges if a != b}) if len(g) > 1
     )
+
+
+def test_a_graph_from_the_discovered_files_equals_the_walked_one(fixture_copy):
+    from sophia_artemis.analysis.config import Settings
+    from sophia_artemis.analysis.files import discover
+    from sophia_artemis.analysis.imports import build_graph
+
+    root = fixture_copy("graph_project")
+    files = list(discover([root], Settings(), root))
+    walked = build_graph(root, Settings(), language="all")
+    given = build_graph(root, Settings(), language="all", discovered=files)
+    assert given.to_json() == walked.to_json()

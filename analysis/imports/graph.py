@@ -368,6 +368,7 @@ class _Builder:
         self.external: set[tuple[str, str]] = set()
         self.skipped: list[tuple[str, str]] = []
         self.py_index: PythonModules | None = None
+        self.discovered: list[Path] | None = None  # the project's files, when the caller walked it already
         self.js: tuple[JsResolver, dict[str, str], dict[str, str]] | None = None  # resolver, name_of, path by name
 
     def rel(self, path: str | os.PathLike[str]) -> str:
@@ -420,6 +421,11 @@ class _Builder:
     def python(self, import_roots: list[Path], packages: Sequence[str] | None) -> None:
         roots: list[tuple[Path, list[Path]]] = []
         for import_root in import_roots:
+            if self.discovered is not None and not packages:
+                prefix = str(import_root).rstrip(os.sep) + os.sep
+                roots.append((import_root, [p for p in self.discovered
+                                            if p.name.endswith(PYTHON_SUFFIXES) and str(p).startswith(prefix)]))
+                continue
             if packages:
                 tops = [import_root / p for p in packages if (import_root / p).is_dir()]
                 tops += [import_root / f"{p}{s}" for p in packages for s in PYTHON_SUFFIXES if (import_root / f"{p}{s}").is_file()]
@@ -447,7 +453,10 @@ class _Builder:
     # -- javascript / typescript
 
     def javascript(self, wanted: set[str], taken: set[str]) -> None:
-        paths = _walk([self.root], self.settings, self.root, self.on_skip, JS_FAMILY_SUFFIXES)
+        if self.discovered is not None:
+            paths = [p for p in self.discovered if p.name.endswith(JS_FAMILY_SUFFIXES)]
+        else:
+            paths = _walk([self.root], self.settings, self.root, self.on_skip, JS_FAMILY_SUFFIXES)
         names = _js_names([self.rel(p) for p in paths], taken)
         resolver = JsResolver((str(p) for p in paths), str(self.root))
         chosen = [p for p in paths if language_of(p.name) in wanted]
@@ -544,6 +553,7 @@ def build_graph(
     packages: Sequence[str] | None = None,
     on_skip: OnSkip | None = None,
     cache: ImportsCache | None = None,
+    discovered: Iterable[str | os.PathLike[str]] | None = None,
 ) -> ImportGraph:
     """The import graph of the project at `root` (the folder an editor opens).
 
@@ -551,7 +561,8 @@ def build_graph(
     `settings.import_roots` when the settings have it. `packages`: only these top-level Python packages
     (or modules) of the import roots are walked, as `grimp.build_graph(*packages)` does; imports of
     anything else are then external. `cache`: any mapping; extraction results are stored under
-    `extract.cache_key` and reused (values are tuples of `ImportRecord`).
+    `extract.cache_key` and reused (values are tuples of `ImportRecord`). `discovered`: the project's files
+    as `files.discover([root], settings, root)` lists them, when the caller walked the tree already.
     Raises ValueError for an unknown `language`.
     """
     if language not in LANGUAGE_CHOICES:
@@ -561,6 +572,8 @@ def build_graph(
     if import_roots is None:
         import_roots = getattr(settings, "import_roots", None)
     builder = _Builder(root_path, settings, on_skip, cache)
+    if discovered is not None:
+        builder.discovered = [Path(os.path.abspath(p)) for p in discovered]
     if language in ("python", "all"):
         builder.python(python_import_roots(root_path, import_roots), packages)
     if language != "python":

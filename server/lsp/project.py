@@ -115,7 +115,10 @@ class ProjectFeature(ProjectViews):
         import multiprocessing
 
         # forkserver: this process runs threads (the protocol reader), which fork() must not copy
+        from sophia_artemis.memory.workspace_index import PRELOAD
+
         context = multiprocessing.get_context("forkserver")
+        context.set_forkserver_preload(list(PRELOAD))  # workers fork from a server that has them imported
         index = ProjectIndex(folder, settings, memory=ProjectMemory(folder), mp_context=context, extract=True)
         fresh = FolderState(folder, index)
         if state is not None:

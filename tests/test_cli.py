@@ -635,3 +635,17 @@ def test_no_python_files_is_a_warning_not_an_error(tmp_path, capsys, monkeypatch
     code, doc, err = run_json(capsys, "check", ".")
     assert code == 0 and doc["findings"] == [] and doc["stats"]["files"] == 0
     assert err.splitlines() == ["sophia-artemis: warning: no Python, JavaScript or TypeScript files found under ."]
+
+
+def test_python_dash_m_never_imports_the_projects_own_modules(tmp_path):
+    """`python -m` puts the current folder on sys.path; modules there that shadow our imports must not run."""
+    (tmp_path / "django").mkdir()
+    (tmp_path / "django" / "__init__.py").write_text('raise SystemExit("the project\'s django was imported")\n')
+    (tmp_path / "pathspec.py").write_text('raise SystemExit("the project\'s pathspec was imported")\n')
+    (tmp_path / "app.py").write_text("x = 1\n")
+    proc = subprocess.run(
+        [sys.executable, "-m", "sophia_artemis", "check", "app.py", "--format", "json"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "was imported" not in proc.stderr + proc.stdout

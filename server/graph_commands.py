@@ -220,14 +220,20 @@ def _co_changed(root: Path, graph: Any, module: str | None, k: int = 10) -> list
     node = graph.module(module) if graph is not None and module else None
     if node is None:
         return []
-    from sophia_artemis.analysis.history import HistoryError, mine, toplevel
-    from sophia_artemis.server.history_commands import _repo_relative
+    from sophia_artemis.analysis.history import (
+        DEFAULT_HALF_LIFE_DAYS,
+        DEFAULT_MAX_FILES,
+        HistoryError,
+        toplevel,
+    )
+    from sophia_artemis.server.history_commands import _repo_relative, _stored_history
     from sophia_artemis.server.output import display_path
 
     try:
         top = toplevel(root)
         rel = _repo_relative(top, root / node.path)
-        ranked = mine(top).related(rel, k=k) if rel is not None else []
+        history = _stored_history(root, top, DEFAULT_MAX_FILES, DEFAULT_HALF_LIFE_DAYS) if rel is not None else None
+        ranked = history.related(rel, k=k) if history is not None else []
     except HistoryError:
         return []
     return [{"path": display_path(top / r.path), "score": round(r.score, 4), "commits": r.support} for r in ranked]

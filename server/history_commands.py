@@ -83,6 +83,17 @@ def _repo_relative(top: Path, candidate: Path) -> str | None:
     return rel
 
 
+def _stored_history(root: Path, top: Path, max_files: int, half_life: float) -> Any:
+    from sophia_artemis.memory.history_store import project_history
+    from sophia_artemis.memory.project import ProjectMemory
+
+    memory = ProjectMemory(root)
+    try:
+        return project_history(top, memory, max_files=max_files, half_life_days=half_life)
+    finally:
+        memory.close()
+
+
 def cmd_related(args: argparse.Namespace) -> int:
     from sophia_artemis.analysis.history import HistoryError, mine, toplevel
 
@@ -103,7 +114,10 @@ def cmd_related(args: argparse.Namespace) -> int:
         raise cli.UsageError("related: FILE is empty")
     try:
         top = toplevel(root)
-        history = mine(top, at=args.at, max_files=args.max_files, half_life_days=args.half_life)
+        if args.at is None:  # HEAD's history: kept in the project memory, only new commits are read
+            history = _stored_history(root, top, args.max_files, args.half_life)
+        else:
+            history = mine(top, at=args.at, max_files=args.max_files, half_life_days=args.half_life)
     except HistoryError as exc:
         raise cli.UsageError(f"related: {exc}") from None
     candidates = [Path(target), root / target] if not os.path.isabs(target) else [Path(target)]

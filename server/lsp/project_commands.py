@@ -170,17 +170,29 @@ class ProjectCommands:
                     return f"{module}:{inner.qualname}"
         return module
 
-    async def _co_changed(self, root: Path, rel: str) -> list[dict[str, Any]]:
-        from sophia_artemis.analysis.history import HistoryError, mine, toplevel
+    def _history(self, root: Path) -> tuple[Path, Any] | None:
+        """(work tree root, History of HEAD) from the project memory (only new commits are mined), or None
+        outside git. Runs in a worker thread."""
+        from sophia_artemis.analysis.history import HistoryError, toplevel
+        from sophia_artemis.memory.history_store import project_history
 
+        state = self.project.state_for(root)
+        memory = state.index.memory if state is not None else None
+        try:
+            top = toplevel(root)
+            return top, project_history(top, memory)
+        except HistoryError:
+            return None
+
+    async def _co_changed(self, root: Path, rel: str) -> list[dict[str, Any]]:
         def compute() -> list[dict[str, Any]]:
-            try:
-                top = toplevel(root)
-            except HistoryError:
+            found = self._history(root)
+            if found is None:
                 return []
+            top, history = found
             repo_rel = Path(os.path.relpath(root / rel, top)).as_posix()
             out = []
-            for r in mine(top).related(repo_rel, k=10):
+            for r in history.related(repo_rel, k=10):
                 shown = Path(os.path.relpath(top / r.path, root)).as_posix()
                 out.append({"path": shown, "uri": (top / r.path).as_uri(), "score": round(r.score, 4),
                             "commits": r.support})
@@ -188,7 +200,7 @@ class ProjectCommands:
 
         try:
             return await asyncio.wait_for(asyncio.to_thread(compute), HISTORY_TIMEOUT)
-        except (asyncio.TimeoutError, HistoryError, OSError) as exc:
+        except (asyncio.TimeoutError, OSError) as exc:
             log.info("co-change history unavailable for %s: %s", rel, exc)
             return []
 
@@ -246,14 +258,12 @@ class ProjectCommands:
 
     async def _churn(self, root: Path) -> dict[str, int]:
         """Commits touching each file (paths relative to `root`); {} outside git."""
-        from sophia_artemis.analysis.history import HistoryError, mine, toplevel
-
         def compute() -> dict[str, int]:
-            try:
-                top = toplevel(root)
-                churn = mine(top).churn()
-            except HistoryError:
+            found = self._history(root)
+            if found is None:
                 return {}
+            top, history = found
+            churn = history.churn()
             out = {}
             for path, n in churn.items():
                 rel = Path(os.path.relpath(top / path, root)).as_posix()

@@ -1,0 +1,57 @@
+"""History kept in project memory (memory/history_store.py): only new commits are read; rewrites re-mine."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sophia_artemis.analysis.history import coupling, mine
+from sophia_artemis.memory.history_store import project_history
+from sophia_artemis.memory.project import ProjectMemory
+
+from test_history import _commit, _git, _touch
+
+
+def _summary(history):
+    return sorted((c.hash, c.paths) for c in history.commits), history.related("a.py", k=5)
+
+
+def test_only_new_commits_are_read_and_a_rewrite_mines_again(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for day in range(3):
+        _touch(root, "a.py", "b.py", tag=str(day))
+        _commit(root, day, f"c{day}")
+    memory = ProjectMemory(root, directory=tmp_path / "memory")
+    calls: list[tuple] = []
+    real_log = coupling.git.log
+
+    def spy(top, revs, exclude=()):
+        calls.append((tuple(revs), tuple(exclude)))
+        return real_log(top, revs, exclude=exclude)
+
+    monkeypatch.setattr(coupling.git, "log", spy)
+    first = project_history(root, memory)
+    assert len(first.commits) == 3 and calls[-1][1] == ()
+    again = project_history(root, memory)
+    assert len(calls) == 1 and _summary(again) == _summary(first)  # same HEAD: git log not run again
+
+    _touch(root, "a.py", "c.py", tag="new")
+    _commit(root, 5, "c5")
+    extended = project_history(root, memory)
+    assert len(calls) == 2 and calls[-1][1]  # only what is not reachable from the stored head
+    assert _summary(extended) == _summary(mine(root))
+
+    _git(root, "commit", "-q", "--amend", "-m", "rewritten")  # the stored head is no ancestor any more
+    rewritten = project_history(root, memory)
+    assert calls[-1][1] == () and _summary(rewritten) == _summary(mine(root))
+    memory.close()
+
+
+def test_without_a_memory_it_is_plain_mining(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    _touch(root, "a.py", tag="1")
+    _commit(root, 0, "c0")
+    assert _summary(project_history(Path(root))) == _summary(mine(root))

@@ -71,6 +71,9 @@ class Settings:
     unused: UnusedSettings = field(default_factory=UnusedSettings)
     # editor: where diagnostics are shown - every file of the workspace, or open files only
     diagnostic_scope: str = "workspace"
+    # the baseline file `check`/`review` hide findings of (relative to the project root); None: the default
+    # `.sophia-baseline.json` when it exists (server/review_commands.py)
+    baseline: str | None = None
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -173,6 +176,11 @@ class _Builder:
                     self.bad(source, key, value, "one of " + ", ".join(map(repr, DIAGNOSTIC_SCOPES)), "workspace")
                 else:
                     self.values[key] = value
+            elif key == "baseline":
+                if not isinstance(value, str) or not value.strip():
+                    self.bad(source, key, value, "a file path (a non-empty string)", ".sophia-baseline.json")
+                else:
+                    self.values[key] = value.strip()
             elif key == "architecture":
                 parsed, problems = parse_architecture(source, value)
                 self.problems.extend(problems)

@@ -24,6 +24,7 @@ from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
 from sophia_artemis.server import graph_commands, history_commands, memory_commands
+from sophia_artemis.server import review_commands
 from sophia_artemis.server.arguments import add_format
 from sophia_artemis.server.progress import StderrProgress
 
@@ -191,6 +192,7 @@ def build_parser() -> argparse.ArgumentParser:
     graph_commands.add_parsers(commands)
     memory_commands.add_parsers(commands)
     history_commands.add_parsers(commands)
+    review_commands.add_parsers(commands)
     return parser
 
 
@@ -587,6 +589,7 @@ COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
 COMMANDS.update(graph_commands.COMMANDS)
 COMMANDS.update(memory_commands.COMMANDS)
 COMMANDS.update(history_commands.COMMANDS)
+COMMANDS.update(review_commands.COMMANDS)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

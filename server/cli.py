@@ -543,6 +543,7 @@ def cmd_check(args: argparse.Namespace) -> int:
 
     run = _Run(args, metrics=False)
     _check_indexed(run, args)
+    review_commands.apply_baseline(run, args)
     found = output.count_findings(run.reports) > 0
     if args.format == "json":
         _dump(output.check_json(run.reports, run.seconds, run.skipped), args.output_file)

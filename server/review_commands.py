@@ -26,8 +26,7 @@ occurrence index among findings sharing those three. `check` and `review` hide t
 stderr line says how many) unless `--no-baseline`. The file is `[tool.sophia-artemis] baseline` (relative to
 the project root) or `.sophia-baseline.json` in the project root when that exists.
 
-`check` keeps its own code in `server.cli`; the `check` entry of `COMMANDS` here runs `cli.cmd_check` with
-the baseline applied after the analysis (see `cmd_check`).
+`check` calls `apply_baseline` after its analysis.
 """
 
 from __future__ import annotations
@@ -494,25 +493,6 @@ def keep_changed(report: Any, changes: Changes, max_file_size: int) -> None:
 # --------------------------------------------------------------------------------------------- commands
 
 
-def cmd_check(args: argparse.Namespace) -> int:
-    """`check` as `server.cli.cmd_check` does it, with the baseline applied to its findings.
-
-    The hook wraps `cli._check_indexed` for this one call, so `check`'s own code (arguments, output,
-    exit code) stays in one place, `server.cli`."""
-    cli = _cli()
-    analyse = cli._check_indexed
-
-    def analyse_then_hide(run: Any, run_args: argparse.Namespace) -> None:
-        analyse(run, run_args)
-        apply_baseline(run, run_args)
-
-    cli._check_indexed = analyse_then_hide
-    try:
-        return cli.cmd_check(args)
-    finally:
-        cli._check_indexed = analyse
-
-
 def cmd_review(args: argparse.Namespace) -> int:
     from sophia_artemis.analysis.files import discover
     from sophia_artemis.analysis.history.git import HistoryError, toplevel
@@ -623,7 +603,6 @@ def _write_atomic(target: Path, text: str, cli: Any) -> None:
 
 
 COMMANDS: dict[str, Callable[[argparse.Namespace], int]] = {
-    "check": cmd_check,
     "review": cmd_review,
     "baseline": cmd_baseline,
 }

@@ -22,6 +22,8 @@ export const SERVER_KEYS = [
     'unused',
     'architecture',
     'semantic',
+    'baseline',
+    'learning',
 ] as const;
 export type ServerKey = (typeof SERVER_KEYS)[number];
 

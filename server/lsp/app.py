@@ -24,6 +24,7 @@ from . import (
 )
 from .configuration import SettingsStore
 from .engine import DEFAULT_DEBOUNCE, WorkspaceEngine
+from .status import StatusReporter
 from .transport import SophiaServer
 
 log = logging.getLogger(__name__)
@@ -35,19 +36,20 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     server = SophiaServer(NAME, __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
     store = SettingsStore()
     engine = WorkspaceEngine(store, debounce=debounce)
+    status = StatusReporter(server)  # sophia/status: indexing, ready, degraded
     session = workspace.setup(server, engine, store)
     sync.setup(server, engine, on_pyproject_saved=session.pyproject_changed)
     diags = diagnostics.setup(server, engine)
     actions = code_actions.setup(server, engine)
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
-    whole = project.setup(server, engine, store, view=view, actions=actions)
+    whole = project.setup(server, engine, store, view=view, actions=actions, status=status)
     session.watchers.extend(project.watchers())
     session.files_listeners.append(whole.files_changed)
     session.ready_listeners.append(whole.start)
     server.diagnostics_feature = diags  # type: ignore[attr-defined]
     workspace_commands = project_commands.setup(server, engine, whole)
-    memory = memory_features.setup(server, engine, view=view, actions=actions)
+    memory = memory_features.setup(server, engine, view=view, actions=actions, status=status)
     project_commands.join_reindex(server, workspace_commands)
 
     def on_skipped(doc: object, message: str) -> None:
@@ -62,7 +64,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
             handler.attach()
         caps = params.capabilities
         session.initialize(params)
-        for feature in (diags, actions, view, outline, memory, whole):
+        for feature in (status, diags, actions, view, outline, memory, whole):
             feature.configure(caps)
         memory.start()
         client = params.client_info

@@ -45,6 +45,7 @@ from sophia_artemis.analysis.redact import redact
 from . import convert
 from . import similar_code as sc
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
+from .status import StatusReporter, component, search_status
 
 log = logging.getLogger(__name__)
 
@@ -125,6 +126,10 @@ class MemoryFeatures:
         self.show_document = False
         self.markdown = True
         self._background: set[asyncio.Task[Any]] = set()
+        self.status = StatusReporter(server)  # app.py passes the server's one (sophia/status)
+
+    def search_component(self, rm: RootMemory) -> str:
+        return component("search", rm.root, self.engine.settings.folders)
 
     def configure(self, capabilities: types.ClientCapabilities) -> None:
         self.progress_support = bool(get_capability(capabilities, "window.work_done_progress", False))
@@ -192,6 +197,8 @@ class MemoryFeatures:
         rm.indexing = True
         token: str | None = None
         name = rm.root.name or str(rm.root)
+        search = self.search_component(rm)
+        self.status.report(search, "indexing", "search index: scanning files", 0)
         try:
             if self.progress_support:
                 token = f"sophia-index-{uuid.uuid4()}"
@@ -201,12 +208,14 @@ class MemoryFeatures:
                     log.info("window/workDoneProgress/create refused (%s); indexing without progress", exc)
                     token = None
             reporter = _Progress(self.server, token, name, asyncio.get_running_loop())
+            reporter.status = lambda percent, message: self.status.report(search, "indexing", f"search index: {message}", percent)
             reporter.begin()
             loop = asyncio.get_running_loop()
             try:
                 report = await loop.run_in_executor(self.pool, self._index_sync, rm, reporter)
             except Exception as exc:
                 log.exception("indexing %s failed", rm.root)
+                self.status.report(search, "degraded", f"search index failed: {exc.__class__.__name__}: {exc}")
                 reporter.end(f"indexing failed: {exc}")
                 rm.scanned.set()
                 rm.ready.set()
@@ -215,7 +224,9 @@ class MemoryFeatures:
             log.info("indexed %s: %d files (%d read), %d chunks, %d embedded, %.1f s%s", rm.root, report.files,
                      report.files_read, report.chunks, report.embedded, report.seconds,
                      " (cancelled)" if report.cancelled else "")
-            self._show_note(rm, report.note if report.mode == "lexical" else None)
+            note = report.note or rm.memory.semantic.note  # the scan's report may predate the model check
+            self._show_note(rm, note if report.mode == "lexical" else None)
+            self.status.report(search, *search_status(report.mode, note, rm.options[4]))
             rm.ready.set()
         finally:
             rm.indexing = False
@@ -427,6 +438,7 @@ class _Progress:
         self.ends: list[int] = []
         self.base = 0
         self._last = 0.0
+        self.status: Callable[[int, str], None] | None = None  # sophia/status (throttled there)
 
     def _send(self, value: Any) -> None:
         if self.token is None:
@@ -456,6 +468,8 @@ class _Progress:
         return future is not None and future.cancelled()
 
     def _report(self, percent: int, message: str, force: bool = False) -> None:
+        if self.status is not None:
+            self.status(percent, message)
         now = time.monotonic()
         every = PROGRESS_EVERY if self.token is not None else LOG_EVERY
         if not force and now - self._last < every:
@@ -577,6 +591,8 @@ class MemoryCommands:
             return out
 
         out = await self._run(work)
+        if not rm.indexing:  # search can fall back (or recover) after indexing
+            self.f.status.report(self.f.search_component(rm), *search_status(out.get("mode"), out.get("note"), rm.options[4]))
         if out.get("mode") == "lexical":
             self.f._show_note(rm, out.get("note"))
         return {"version": 1, **out}
@@ -735,10 +751,13 @@ def similar_actions(features: MemoryFeatures) -> Callable[[OpenDocument, Range],
     return provide
 
 
-def setup(server: LanguageServer, engine: WorkspaceEngine, *, view: Any = None, actions: Any = None) -> MemoryFeatures:
+def setup(server: LanguageServer, engine: WorkspaceEngine, *, view: Any = None, actions: Any = None,
+          status: StatusReporter | None = None) -> MemoryFeatures:
     """Register the memory's commands and hook into the engine (analyses, saves, closes), the hover of
-    `view` (metrics_view.MetricsView.hover_sections) and the code actions of `actions` (CodeActions.providers)."""
+    `view` (metrics_view.MetricsView.hover_sections) and the code actions of `actions` (CodeActions.providers);
+    indexing and search mode go to `status` (sophia/status)."""
     features = MemoryFeatures(server, engine)
+    features.status = status or features.status
     commands = MemoryCommands(features)
 
     analysed, closed = engine.on_analysed, engine.on_closed

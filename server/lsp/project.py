@@ -39,6 +39,7 @@ from . import convert
 from .configuration import SettingsStore
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
 from .project_views import FolderState, ProjectViews
+from .status import StatusReporter, component, index_summary
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,7 @@ class ProjectFeature(ProjectViews):
         self._counts: dict[tuple[int, str], tuple[list[Any], list[str]]] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         self.on_indexed: list[Callable[[FolderState], None]] = []
+        self.status = StatusReporter(server)  # app.py passes the server's one (sophia/status)
 
     # ---- lifecycle ----
     def configure(self, caps: types.ClientCapabilities) -> None:
@@ -148,8 +150,10 @@ class ProjectFeature(ProjectViews):
                     await self.refresh(folder)
                 except asyncio.CancelledError:
                     raise
-                except Exception:
+                except Exception as exc:
                     log.exception("indexing %s failed", folder)
+                    self.status.report(component("index", folder, self.store.folders), "degraded",
+                                       f"indexing failed: {exc.__class__.__name__}: {exc}")
 
     async def refresh(self, folder: Path) -> None:
         state = self._state(folder)
@@ -168,8 +172,11 @@ class ProjectFeature(ProjectViews):
                 token = None
         future = self.server.work_done_progress.tokens.get(token) if token is not None else None
         last = [0.0]
+        name = component("index", folder, self.store.folders)
+        self.status.report(name, "indexing", "indexing: looking for changes", 0)
 
         def progress(done: int, total: int, rel: str) -> None:
+            self.status.report(name, "indexing", f"indexing: {done}/{total} files", 100 * done // total if total else 100)
             if token is None:
                 return
             now = loop.time()
@@ -208,7 +215,9 @@ class ProjectFeature(ProjectViews):
         if token is not None:
             self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
         if cancelled:
+            self.status.report(name, "degraded", "indexing cancelled: findings of unopened files may be out of date")
             return
+        self.status.report(name, "ready", index_summary(state.index))
         state.ready.set()
         state.error = None
         self.publish(state)
@@ -413,6 +422,7 @@ class ProjectFeature(ProjectViews):
         for folder in list(self.folders):
             if folder not in current:
                 state = self.folders.pop(folder)
+                self.status.forget(component("index", folder, [*current, folder]))
                 for uri in state.published:
                     if uri not in self.engine.documents:
                         self._push(uri, [], folder)
@@ -441,11 +451,13 @@ def watchers() -> list[types.FileSystemWatcher]:
 
 
 def setup(
-    server: LanguageServer, engine: WorkspaceEngine, store: SettingsStore, *, view: Any = None, actions: Any = None
+    server: LanguageServer, engine: WorkspaceEngine, store: SettingsStore, *, view: Any = None, actions: Any = None,
+    status: StatusReporter | None = None,
 ) -> ProjectFeature:
     from .guard import guarded
 
     feature = ProjectFeature(server, engine, store)
+    feature.status = status or feature.status
     if view is not None:
         view.lens_providers.append(feature.callers_lenses)
         view.lens_resolvers["callers"] = feature.resolve_callers

@@ -31,6 +31,7 @@ class Recorder:
         self.configuration_requests: list[types.ConfigurationParams] = []
         self.refreshes = 0
         self.registrations: list[types.Registration] = []
+        self.statuses: list[Any] = []  # sophia/status notifications (sent to clients that opt in)
         self._event = asyncio.Event()
 
     def poke(self) -> None:
@@ -93,6 +94,11 @@ def make_client() -> LanguageClient:
     @client.feature(types.CLIENT_REGISTER_CAPABILITY)
     def register(params: types.RegistrationParams) -> None:
         recorder.registrations.extend(params.registrations)
+        recorder.poke()
+
+    @client.feature("sophia/status")
+    def status(params: Any) -> None:
+        recorder.statuses.append(params)
         recorder.poke()
 
     @client.feature(types.CLIENT_UNREGISTER_CAPABILITY)

@@ -263,14 +263,17 @@ def test_workbench_end_to_end(workbench_tools, vsix, fixture_copy, tmp_path):
     assert "Suppress SA101 on this line" in " ".join(steps["quick-fix-menu"]["actions"])
     assert not any("SA101" in row for row in steps["suppressed"]["rows"])
     assert "# sophia: ignore[SA101]" not in (REPO / "fixtures/lsp_project/shop/pricing.py").read_text()
-    assert steps["status-ready"]["status"].endswith("Sophia: ready")
+    assert steps["status-ready"]["status"] == "Sophia"  # "$(check) Sophia": the server said ready
+    tooltip = steps["status-tooltip"]["tooltip"]
+    assert re.search(r"Index: \d+ files?, \d+ findings?", tooltip), tooltip
+    assert "Search: vector search" in tooltip, tooltip
     assert re.search(r"cyclomatic \d+ · cognitive \d+", steps["code-lens"]["lens"])
     menu = " ".join(steps["status-menu"]["menu"])
     assert "Restart server" in menu and "Show logs" in menu
     # the menu offers a feature exactly when the server offers its command
     assert ("Show report" in menu) == ("sophia.report" in offered), (menu, offered)
     assert ("Semantic search" in menu) == ("sophia.search" in offered), (menu, offered)
-    assert steps["restarted-ready"]["newPid"] != steps["crash-degraded"]["killed"]
+    assert steps["restarted-ready"]["newPid"] != steps["crash-restarting"]["killed"]
     assert not any("SA201" in row for row in steps["workspace-setting"]["rows"])
     assert any("SA102" in row for row in steps["workspace-setting"]["rows"])
     assert "not installed" in steps["missing-package"]["notification"]

@@ -61,8 +61,17 @@ async function waitFor(condition, what, timeout = TIMEOUT) {
     throw new Error(`timed out waiting for ${what}`);
 }
 
+// the status bar item's text per state (status.ts): ready is the bare name with a check mark
+const STATUS_TEXT = {
+    ready: /^\s*Sophia\s*$/,
+    indexing: /Sophia: indexing/,
+    starting: /Sophia: starting/,
+    restarting: /Sophia: restarting/,
+    error: /Sophia: error/,
+};
+
 function statusItem(page, phase) {
-    return page.locator('.statusbar-item', { hasText: `Sophia: ${phase}` });
+    return page.locator('.statusbar-item', { hasText: STATUS_TEXT[phase] });
 }
 
 async function problemRows(page) {
@@ -264,8 +273,19 @@ async function runMain(page) {
     });
 
     await step(page, 'status-ready', async () => {
-        await statusItem(page, 'ready').waitFor();
-        return { status: (await statusItem(page, 'ready').textContent()).trim() };
+        // ready once the server says so (sophia/status): the workspace and its search index are built
+        await statusItem(page, 'ready').waitFor({ timeout: 2 * TIMEOUT });
+        const item = statusItem(page, 'ready');
+        const label = await item.locator('[aria-label]').first().getAttribute('aria-label').catch(() => null);
+        return { status: (await item.textContent()).trim(), ariaLabel: label ?? (await item.getAttribute('aria-label')) };
+    });
+
+    await step(page, 'status-tooltip', async () => {
+        await statusItem(page, 'ready').hover();
+        const hover = page.locator('.workbench-hover, .monaco-hover', { hasText: 'Sophia Artemis' }).last();
+        await hover.waitFor();
+        const tooltip = (await hover.innerText()).trim();
+        return { tooltip };
     });
 
     await step(page, 'code-lens', async () => {
@@ -318,6 +338,7 @@ async function runMain(page) {
 
     await step(page, 'status-menu', async () => {
         await page.keyboard.press('Escape');
+        await page.mouse.move(0, 0); // away from the status bar: its tooltip may still be up
         await statusItem(page, 'ready').click();
         const items = page.locator('.quick-input-widget .monaco-list-row');
         await items.filter({ hasText: 'Show logs' }).waitFor();
@@ -331,11 +352,11 @@ async function runMain(page) {
     });
 
     let firstPid;
-    await step(page, 'crash-degraded', async () => {
+    await step(page, 'crash-restarting', async () => {
         const pids = await waitFor(() => (serverPids().length === 1 ? serverPids() : null), 'one server process');
         firstPid = pids[0];
         process.kill(firstPid, 'SIGKILL');
-        await statusItem(page, 'degraded').waitFor();
+        await statusItem(page, 'restarting').waitFor();
         return { killed: firstPid };
     });
 

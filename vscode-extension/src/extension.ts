@@ -35,7 +35,16 @@ import {
 } from './interpreter';
 import { activeInterpreter, onActiveInterpreterChanged } from './python';
 import { answerConfiguration, explicitSettings, initializationOptions, needsRestart, SECTION, ServerKey, ServerSettings } from './settings';
-import { menuEntries, metricsMessage, ServerStatus, statusView } from './status';
+import {
+    menuEntries,
+    metricsMessage,
+    parseReport,
+    ServerReport,
+    ServerStatus,
+    STATUS_NOTIFICATION,
+    statusView,
+    withStatusCapability,
+} from './status';
 
 const CLIENT_ID = 'sophiaArtemis'; // also the prefix of the `sophiaArtemis.trace.server` setting the client reads
 const CLIENT_NAME = 'Sophia Artemis';
@@ -71,6 +80,8 @@ class ServerController implements vscode.Disposable, CommandRunner {
     private readonly policy = new RestartPolicy();
     private readonly statusItem: vscode.StatusBarItem;
     private status: ServerStatus = { phase: 'starting' };
+    /** The running server's last `sophia/status`; forgotten when it stops. */
+    private report: ServerReport | undefined;
     private installWatch: NodeJS.Timeout | undefined;
     /** Between a crash and the restart: the client still thinks it runs, so document notifications are
      * held back here instead of failing with an error popup each (the restart re-sends didOpen anyway). */
@@ -107,6 +118,7 @@ class ServerController implements vscode.Disposable, CommandRunner {
 
     async start(): Promise<void> {
         const generation = ++this.generation;
+        this.report = undefined;
         this.setStatus({ phase: 'starting' });
         const folder = firstFolder();
         const interpreter = await resolveInterpreter({
@@ -270,6 +282,25 @@ class ServerController implements vscode.Disposable, CommandRunner {
             },
         };
         const client = new LanguageClient(CLIENT_ID, CLIENT_NAME, serverOptions, clientOptions);
+        // opt in to `sophia/status` (indexing, ready, degraded) and show it once the server runs
+        client.registerFeature({
+            fillClientCapabilities: (capabilities) => {
+                capabilities.experimental = withStatusCapability(capabilities.experimental);
+            },
+            initialize: () => undefined,
+            getState: () => ({ kind: 'static' }),
+            clear: () => undefined,
+        });
+        client.onNotification(STATUS_NOTIFICATION, (params: unknown) => {
+            const report = parseReport(params);
+            if (generation !== this.generation || report === undefined) {
+                return;
+            }
+            this.report = report;
+            if (this.status.phase === 'ready') {
+                this.setStatus({ ...this.status, report });
+            }
+        });
         client.onDidChangeState((event) => {
             if (generation !== this.generation) {
                 return;
@@ -278,11 +309,12 @@ class ServerController implements vscode.Disposable, CommandRunner {
                 const crashes = this.policy.recentCrashes;
                 this.setStatus({
                     phase: 'ready',
+                    report: this.report,
                     interpreter: interpreter.command,
                     crashes,
                     detail: crashes > 0 ? `Restarted after ${crashes} crash${crashes === 1 ? '' : 'es'}.` : undefined,
                 });
-            } else if (event.newState === State.Starting && this.status.phase !== 'degraded') {
+            } else if (event.newState === State.Starting && this.status.phase !== 'restarting') {
                 this.setStatus({ phase: 'starting', interpreter: interpreter.command });
             }
         });
@@ -297,6 +329,7 @@ class ServerController implements vscode.Disposable, CommandRunner {
         const decision = this.policy.onCrash(Date.now());
         const interpreter = this.status.interpreter;
         this.serverDown = true;
+        this.report = undefined;
         if (!decision.restart) {
             const message = `Sophia Artemis: the language server stopped ${decision.crashes} times in a few minutes and will not be restarted automatically.`;
             this.log(message);
@@ -313,7 +346,7 @@ class ServerController implements vscode.Disposable, CommandRunner {
         const seconds = Math.round(decision.delayMs / 1000);
         this.log(`the server stopped unexpectedly (crash ${decision.crashes}); restarting in ${seconds} s`);
         this.setStatus({
-            phase: 'degraded',
+            phase: 'restarting',
             detail: `It stopped unexpectedly; restarting in ${seconds} s.`,
             interpreter,
             crashes: decision.crashes,

@@ -13,6 +13,7 @@ from sophia_artemis import __version__
 from . import (
     code_actions,
     diagnostics,
+    generation,
     logs,
     memory_features,
     metrics_view,
@@ -41,6 +42,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     sync.setup(server, engine, on_pyproject_saved=session.pyproject_changed)
     diags = diagnostics.setup(server, engine)
     actions = code_actions.setup(server, engine)
+    generation.setup(server, engine, actions)  # Add a docstring, Create a test: refactor.rewrite actions
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
     whole = project.setup(server, engine, store, view=view, actions=actions, status=status)

@@ -29,6 +29,8 @@ from .suppressions import ProjectEditError, add_project_ignore, line_suppression
 log = logging.getLogger(__name__)
 
 QUICKFIX = types.CodeActionKind.QuickFix
+# the kinds offered: quick fixes for findings, rewrites from providers (generation.py)
+KINDS = (QUICKFIX, types.CodeActionKind.RefactorRewrite)
 # tokens tree-sitter reports MISSING that can simply be typed in (not identifiers or expressions)
 _INSERTABLE = re.compile(r"[^\w\s]+")
 
@@ -42,6 +44,8 @@ class CodeActions:
         self.create_files = False
         # other features' actions: called with (document, requested range), each isolated (a failure is logged)
         self.providers: list[Callable[[OpenDocument, Range], list[types.CodeAction]]] = []
+        # providers' lazy edits: data["action"] -> edit, called by codeAction/resolve
+        self.resolvers: dict[str, Callable[[OpenDocument, dict[str, Any]], types.WorkspaceEdit | None]] = {}
 
     def configure(self, capabilities: types.ClientCapabilities) -> None:
         properties = (
@@ -57,7 +61,7 @@ class CodeActions:
     # ---- textDocument/codeAction ----
     def code_action(self, params: types.CodeActionParams) -> list[types.CodeAction]:
         only = params.context.only
-        if only and not any(kind in ("", QUICKFIX.value) for kind in only):
+        if only and not any(_asked(kind, only) for kind in KINDS):
             return []
         doc = self.engine.get(params.text_document.uri)
         if doc is None or doc.parsed is None:
@@ -73,6 +77,8 @@ class CodeActions:
                 actions.extend(provider(doc, wanted))
             except Exception:
                 log.exception("code action provider %r failed", provider)
+        if only:
+            actions = [a for a in actions if a.kind is not None and _asked(a.kind, only)]
         return actions
 
     def _actions_for(self, doc: OpenDocument, finding: Finding) -> list[types.CodeAction]:
@@ -140,6 +146,9 @@ class CodeActions:
     # ---- edits ----
     def _edit(self, doc: OpenDocument, data: dict[str, Any]) -> types.WorkspaceEdit | None:
         kind = data.get("action")
+        resolver = self.resolvers.get(str(kind))
+        if resolver is not None:
+            return resolver(doc, data)
         if kind == "project":
             return self._project_edit(doc, str(data.get("rule", "")))
         finding = self._find(doc, data)
@@ -227,10 +236,15 @@ class CodeActions:
         return types.WorkspaceEdit(changes={uri: [insert]})
 
 
+def _asked(kind: str, only: list[str]) -> bool:
+    """Whether `kind` is among the kinds the client asked for (`refactor` asks for `refactor.rewrite` too)."""
+    return any(not o or kind == o or kind.startswith(o + ".") for o in only)
+
+
 def setup(server: LanguageServer, engine: WorkspaceEngine) -> CodeActions:
     feature = CodeActions(server, engine)
     # pygls does not set resolve_provider by itself
-    options = types.CodeActionOptions(code_action_kinds=[QUICKFIX], resolve_provider=True)
+    options = types.CodeActionOptions(code_action_kinds=list(KINDS), resolve_provider=True)
     server.feature(types.TEXT_DOCUMENT_CODE_ACTION, options)(
         guarded(types.TEXT_DOCUMENT_CODE_ACTION, list)(feature.code_action)
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
-from . import js_metrics, python_metrics
+from . import js_metrics, performance, python_metrics
 from .comments import iter_comments, scan_comments
 from .config import Settings
 from .document import Document
@@ -33,7 +33,7 @@ from .text import utf16_len
 
 log = logging.getLogger(__name__)
 
-ANALYZER_VERSION = f"py{python_metrics.ANALYZER_VERSION}"
+ANALYZER_VERSION = f"py{python_metrics.ANALYZER_VERSION}+perf{performance.ANALYZER_VERSION}"
 JS_ANALYZER_VERSION = f"js{js_metrics.ANALYZER_VERSION}"
 
 # rule id -> (metric attribute, message template); {name} is the function, {value} the figure
@@ -194,6 +194,7 @@ def analyze(
     failures: list[FailedFunction] = []
     functions = measure_functions(doc, cache, failures)
     findings = function_findings(doc, functions, settings)
+    findings.extend(performance.findings(doc, settings, cache))  # SA4xx, cached per function text too
 
     markers, suppressions = scan_comments(doc, settings.debt_markers)
     if doc.language != "python":

@@ -63,6 +63,11 @@ RULES: dict[str, Rule] = {
             "An import breaks a declared layer, forbidden-import or independence contract.",
         ),
         Rule("SA303", "unused-code", "information", "A function, class or method nothing in the workspace uses."),
+        Rule("SA401", "string-concat-in-loop", "information", "A string is built with += inside a loop."),
+        Rule("SA402", "list-membership-in-loop", "information", "An `in` test scans a list inside a loop; a set would hash."),
+        Rule("SA403", "list-front-in-loop", "information", "list.pop(0) / list.insert(0, x) inside a loop; a deque is O(1)."),
+        Rule("SA404", "regex-in-loop", "information", "A constant regular expression is compiled or looked up inside a loop."),
+        Rule("SA406", "query-in-loop", "information", "A database query runs once per loop iteration (N+1)."),
         Rule("SA501", "similar-code", "hint", "A function closely matches another one in the project."),
     )
 }

@@ -18,6 +18,7 @@ from . import (
     memory_features,
     metrics_view,
     project,
+    performance_actions,
     project_commands,
     symbols,
     sync,
@@ -46,6 +47,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
     whole = project.setup(server, engine, store, view=view, actions=actions, status=status)
+    performance_actions.setup(actions)  # SA402: list literal -> set literal
     session.watchers.extend(project.watchers())
     session.files_listeners.append(whole.files_changed)
     session.ready_listeners.append(whole.start)

@@ -338,6 +338,7 @@ class ProjectIndex:
         report.files = len(paths)
         state = self._get(self._state_key) or {}
         known: dict[str, tuple[int, int, FileFacts]] = state.get("files", {})
+        log.info("%s: %d files known from the project memory (%s)", self.root, len(known), self._state_key)
         racy_after = state.get("time", 0.0) - RACY_SECONDS
 
         new_manifest: dict[str, tuple[int, int, str]] = {}

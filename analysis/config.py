@@ -74,6 +74,8 @@ class Settings:
     # the baseline file `check`/`review` hide findings of (relative to the project root); None: the default
     # `.sophia-baseline.json` when it exists (server/review_commands.py)
     baseline: str | None = None
+    # editor: apply what was learned from the team's feedback (severities); false = record feedback, change nothing
+    learning: bool = True
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -181,6 +183,11 @@ class _Builder:
                     self.bad(source, key, value, "a file path (a non-empty string)", ".sophia-baseline.json")
                 else:
                     self.values[key] = value.strip()
+            elif key == "learning":
+                if not isinstance(value, bool):
+                    self.bad(source, key, value, "true or false", True)
+                else:
+                    self.values[key] = value
             elif key == "architecture":
                 parsed, problems = parse_architecture(source, value)
                 self.problems.extend(problems)

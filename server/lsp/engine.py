@@ -71,6 +71,8 @@ class OpenDocument:
     reason: str = "open"  # why the pending analysis runs: open, edit, settings, maintainability, workspace
     # findings other features add (source -> findings): workspace rules (SA3xx), memory (SA5xx); see set_extra
     extra: dict[str, list[Finding]] = field(default_factory=dict)
+    # the engine's finding transforms (the learned severities, learning.py), applied in order by `findings`
+    transforms: list[Callable[[OpenDocument, list[Finding]], list[Finding]]] = field(default_factory=list)
     _analysed: tuple[int, int, int] | None = None  # (version, settings generation, MI generation)
     _mi_generation: int = 0
     _last_change: float = 0.0
@@ -86,6 +88,14 @@ class OpenDocument:
 
     @property
     def findings(self) -> list[Finding]:
+        """`raw_findings` as shown: after the engine's transforms (which change severities, never drop any)."""
+        found = self.raw_findings
+        for transform in self.transforms:
+            found = transform(self, found)
+        return found
+
+    @property
+    def raw_findings(self) -> list[Finding]:
         """The analysis' findings plus the extra ones, honouring the document's `# sophia: ignore` comments."""
         own = self.result.findings if self.result is not None else []
         if not any(self.extra.values()):
@@ -143,6 +153,8 @@ class WorkspaceEngine:
         self.on_closed: Callable[[OpenDocument], None] = _noop
         # features that react to a saved file (the project index, semantic memory): (uri, path or None)
         self.save_listeners: list[Callable[[str, Path | None], None]] = []
+        # applied to every open document's findings (OpenDocument.transforms is this list)
+        self.transforms: list[Callable[[OpenDocument, list[Finding]], list[Finding]]] = []
         self._result_ids = itertools.count(1)
 
     # ---- document lifecycle ----
@@ -165,6 +177,7 @@ class WorkspaceEngine:
             python=dialect is not None,
             dialect=dialect or "python",
             has_nul="\0" in text,
+            transforms=self.transforms,
         )
         self.documents[uri] = doc
         self._fit_buffer(doc)
@@ -232,6 +245,13 @@ class WorkspaceEngine:
             doc.reason = "workspace"
             self.on_analysed(doc, True)
         return True
+
+    def transformed(self, doc: OpenDocument, reason: str) -> None:
+        """A transform now gives other findings for `doc` (its policy changed): new result id, reported."""
+        doc.result_id = str(next(self._result_ids))
+        if doc._task is None or doc._task.done():  # a pending analysis reports anyway
+            doc.reason = reason
+            self.on_analysed(doc, True)
 
     def update_extra(self, doc: OpenDocument, source: str, findings: list[Finding]) -> bool:
         """`set_extra` without telling anyone: for a feature that runs before the analysis is reported."""

@@ -18,8 +18,8 @@ from . import (
     logs,
     memory_features,
     metrics_view,
-    project,
     performance_actions,
+    project,
     project_commands,
     symbols,
     sync,
@@ -47,8 +47,8 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     generation.setup(server, engine, actions)  # Add a docstring, Create a test: refactor.rewrite actions
     view = metrics_view.setup(server, engine)
     outline = symbols.setup(server, engine)
-    whole = project.setup(server, engine, store, view=view, actions=actions, status=status)
     performance_actions.setup(actions)  # SA402: list literal -> set literal
+    whole = project.setup(server, engine, store, view=view, actions=actions, status=status)
     session.watchers.extend(project.watchers())
     session.files_listeners.append(whole.files_changed)
     session.ready_listeners.append(whole.start)

@@ -55,6 +55,13 @@ RULES: dict[str, Rule] = {
             "maintainability",
             fires_below=True,
         ),
+        Rule(
+            "SA203",
+            "hotspot",
+            "information",
+            "The file changes often and is complex (git churn x cyclomatic complexity).",
+            "score",
+        ),
         Rule("SA301", "import-cycle", "warning", "Modules import each other in a cycle."),
         Rule(
             "SA302",

@@ -14,6 +14,7 @@ from . import (
     code_actions,
     diagnostics,
     generation,
+    history_views,
     learning,
     logs,
     memory_features,
@@ -54,6 +55,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     session.ready_listeners.append(whole.start)
     server.diagnostics_feature = diags  # type: ignore[attr-defined]
     workspace_commands = project_commands.setup(server, engine, whole)
+    history_views.setup(server, engine, whole, view=view)  # SA203 hotspots, "often changes with", sophia.related
     memory = memory_features.setup(server, engine, view=view, actions=actions, status=status)
     learning.setup(server, engine, memory=memory, view=view, whole=whole)  # severities learned from the team
     project_commands.join_reindex(server, workspace_commands)

@@ -241,13 +241,13 @@ class ProjectFeature(ProjectViews):
             return {}
         index = state.index
         out: dict[str, list[Finding]] = {}
-        rels = set(index.files) | set(index.workspace)
+        rels = set(index.files) | set(index.workspace) | set(state.hotspots)
         for rel in rels:
             path = index.root / rel
             uri = path.as_uri()
             if uri in self.engine.documents:
                 continue
-            found = index.findings_for(path)
+            found = index.findings_for(path) + state.hotspots.get(rel, [])
             if found:
                 out[uri] = found
         return out

@@ -24,6 +24,8 @@ class FolderState:
         self.ready = asyncio.Event()
         self.published: dict[str, str] = {}  # uri -> result id of what the client has (push or pull)
         self.error: str | None = None
+        self.hotspots: dict[str, list[Any]] = {}  # rel -> SA203 (history_views.py), once history is mined
+        self.history: tuple[Path, Any] | None = None  # (work tree root, History of HEAD), once mined
 
 
 class ProjectViews:

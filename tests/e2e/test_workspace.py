@@ -256,3 +256,39 @@ async def test_a_restart_reloads_the_index_from_memory_with_identical_findings(s
         assert after == before
     finally:
         await second.shutdown_session()
+
+
+async def test_hotspots_and_companions_from_git_history(lsp, fixture_copy):
+    from test_history import _commit, _git
+
+    from .conftest import start_session
+
+    root = fixture_copy("workspace_project")
+    hot = root / "src/market/services/pricing.py"
+    body = "".join(f"    if x == {i}:\n        return {i}\n" for i in range(24))
+    _git(root, "init", "-q", "-b", "main")
+    _commit(root, 0, "start")
+    for day in range(1, 7):
+        hot.write_text(f"def price(x):\n{body}    return {day}\n")
+        (root / "src/market/services/orders.py").write_text(
+            (root / "src/market/services/orders.py").read_text() + f"\n# change {day}\n"
+        )
+        _commit(root, day, f"change {day}")
+    session = await start_session(lsp, root, "visual-studio-code")
+    await session.recorder.until(
+        lambda: "SA203" in codes(published(session, "src/market/services/pricing.py") or []),
+        INDEX_TIMEOUT, "the hotspot",
+    )
+    spot = next(d for d in published(session, "src/market/services/pricing.py") if d.code == "SA203")
+    assert spot.data["churn"] == 6 and spot.data["complexity"] == 25
+    uri = session.open("src/market/services/pricing.py")
+    found = await session.diagnostics(uri, lambda d: "SA203" in codes(d))
+    assert "SA101" in codes(found)
+    hover = await session.client.text_document_hover_async(
+        types.HoverParams(text_document=types.TextDocumentIdentifier(uri=uri),
+                          position=types.Position(line=0, character=5))
+    )
+    assert "Often changes with" in hover.contents.value and "orders.py" in hover.contents.value
+    related = await command(session, "sophia.related", {"uri": uri})
+    assert related["related"][0]["path"] == "src/market/services/orders.py"
+    assert related["related"][0]["commits"] == 6

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import IO, Any, NoReturn
 
 from sophia_artemis import __version__
-from sophia_artemis.server import graph_commands, history_commands, memory_commands
-from sophia_artemis.server import review_commands
+from sophia_artemis.server import graph_commands, history_commands, memory_commands, review_commands
 from sophia_artemis.server.arguments import add_format
 from sophia_artemis.server.progress import StderrProgress
 
@@ -166,6 +165,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     check.add_argument(
         "-j", "--jobs", type=_jobs, default=0, help="worker processes (default 0: one per CPU; 1: none)"
+    )
+    check.add_argument(
+        "--summary",
+        action="store_true",
+        help="also report the debt (findings per rule, complexity over thresholds, the files with most) and its "
+        "trend over the project memory's index runs (JSON: a `summary` list, one per project)",
     )
     check.add_argument(
         "--no-cache",
@@ -360,6 +365,7 @@ class _Run:
         self.errors: list[tuple[str, str]] = []
         self.progress = _Progress(0, False)
         self.seconds = 0.0
+        self.summaries: list[dict[str, Any]] = []
 
     def _skip(self, path: Path, reason: str) -> None:
         from sophia_artemis.server.output import display_path
@@ -510,6 +516,8 @@ def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
                 _add_line_texts(path, findings, lines)
                 metrics = FileMetrics(facts.language, 0, facts.sloc, facts.maintainability, 0)
                 run.reports.append(FileReport(path, AnalysisResult(findings, [], metrics), lines=lines))
+            if getattr(args, "summary", False):
+                run.summaries.append(_summary_of(index, paths, display_path))
             if memory is not None:
                 index.close()
                 memory.close()
@@ -518,6 +526,60 @@ def _check_indexed(run: _Run, args: argparse.Namespace) -> None:
     run.reports.sort(key=lambda r: display_path(r.path))
     run.skipped.sort(key=lambda item: item[0])
     run.seconds = time.perf_counter() - run.started
+
+
+def _summary_of(index: Any, paths: list[Path], shown: Callable[[Any], str]) -> dict[str, Any]:
+    """`check --summary` for one project: the debt of the files checked, and its trend from the project
+    memory's snapshots (one per whole-project index run)."""
+    from sophia_artemis.analysis.project import debt_snapshot
+
+    rels = {index.rel(p) for p in paths}
+    facts = {rel: f for rel, f in index.files.items() if rel in rels}
+    now = debt_snapshot(facts, {rel: index.workspace_for(index.root / rel) for rel in rels}, index.settings)
+    modules = sorted(
+        ((len(index.findings_for(index.root / rel)), f.complexity_excess(index.settings), rel) for rel, f in facts.items()),
+        key=lambda item: (-item[1], -item[0], item[2]),
+    )
+    snapshots = index.snapshots(50)
+    trend = [{"time": s["time"], "findings": s.get("total", 0), "over_threshold": s.get("over_threshold", 0),
+              "excess_complexity": s.get("excess_complexity", 0)} for s in snapshots]
+    return {
+        "root": shown(index.root),
+        "files": now["files"],
+        "sloc": now["sloc"],
+        "findings": now["findings"],
+        "over_threshold": now["over_threshold"],
+        "excess_complexity": now["excess_complexity"],
+        "most_debt": [{"path": shown(index.root / rel), "findings": n, "excess_complexity": excess}
+                      for n, excess, rel in modules[:10] if n or excess],
+        "trend": trend,
+    }
+
+
+def _summary_text(summaries: list[dict[str, Any]]) -> str:
+    import datetime
+
+    lines: list[str] = []
+    for s in summaries:
+        rules = ", ".join(f"{rule} {n}" for rule, n in s["findings"].items()) or "none"
+        lines.append(f"Summary of {s['root']}: {s['files']} files, {s['sloc']} source lines")
+        lines.append(f"  findings by rule: {rules}")
+        lines.append(f"  functions over a complexity threshold: {s['over_threshold']} "
+                     f"(excess cyclomatic complexity {s['excess_complexity']})")
+        if s["most_debt"]:
+            lines.append("  most debt: " + ", ".join(
+                f"{m['path']} (+{m['excess_complexity']}, {m['findings']} findings)" for m in s["most_debt"][:5]))
+        trend = s["trend"]
+        if len(trend) >= 2:
+            first, last = trend[0], trend[-1]
+            when = datetime.datetime.fromtimestamp(first["time"]).strftime("%Y-%m-%d %H:%M")
+            delta = last["excess_complexity"] - first["excess_complexity"]
+            lines.append(f"  trend since {when} ({len(trend)} index runs): findings {first['findings']} -> "
+                         f"{last['findings']}, excess complexity {first['excess_complexity']} -> "
+                         f"{last['excess_complexity']} ({'+' if delta > 0 else ''}{delta})")
+        elif trend:
+            lines.append("  trend: one index run recorded so far")
+    return "\n".join(lines)
 
 
 def _add_line_texts(path: Path, findings: list[Any], lines: dict[int, str]) -> None:
@@ -546,12 +608,17 @@ def cmd_check(args: argparse.Namespace) -> int:
     review_commands.apply_baseline(run, args)
     found = output.count_findings(run.reports) > 0
     if args.format == "json":
-        _dump(output.check_json(run.reports, run.seconds, run.skipped), args.output_file)
+        data = output.check_json(run.reports, run.seconds, run.skipped)
+        if args.summary:
+            data["summary"] = run.summaries
+        _dump(data, args.output_file)
     elif args.format == "sarif":
         _dump(output.check_sarif(run.reports, run.skipped, successful=not run.errors), args.output_file)
     else:
         _emit(output.check_text(run.reports), args.output_file)
         _eprint(output.summary_line(run.reports, run.skipped, run.seconds))
+        if args.summary:
+            _eprint(_summary_text(run.summaries))
     return run.exit_code(found)
 
 

@@ -142,3 +142,20 @@ def test_editor_only_settings_share_the_cache():
         replace(base, semantic=SemanticSettings(enabled=False), diagnostic_scope="open")
     )
     assert settings_fingerprint(base) != settings_fingerprint(base.with_rules(ignore=["SA303"]))
+
+
+def test_check_summary_reports_debt_and_its_trend(fixture_copy, capsys, monkeypatch):
+    root = fixture_copy("workspace_project")
+    monkeypatch.chdir(root)
+    assert cli.main(["check", ".", "--summary"]) == 1
+    capsys.readouterr()
+    _touch_later(root / "src/market/ui/format.py",
+                 (root / "src/market/ui/format.py").read_text() + "X = 1  # TODO: more\n")
+    assert cli.main(["check", ".", "--summary", "--format", "json"]) == 1
+    summary = json.loads(capsys.readouterr().out)["summary"][0]
+    assert summary["findings"]["SA201"] == 1 and summary["over_threshold"] == 1
+    assert [t["findings"] for t in summary["trend"]] == [6, 7]
+    assert summary["most_debt"][0]["path"] == "web/src/rules.ts"
+    cli.main(["check", ".", "--summary"])
+    err = capsys.readouterr().err
+    assert "findings 6 -> 7" in err and "most debt: web/src/rules.ts" in err

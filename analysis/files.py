@@ -557,8 +557,8 @@ def analyze_path(
             return FileReport(path, skip_reason=generated)
     want_mi = maintainability if maintainability is not None else (metrics or settings.enabled("SA202"))
     # radon's MI reads Python only; JavaScript and TypeScript files have none
-    mi = maintainability_index(text) if want_mi and dialect == "python" else None
     doc = Document(data, dialect)
+    mi = maintainability_index(text, tree=doc.tree) if want_mi and dialect == "python" else None
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)
     return FileReport(path, result=result, maintainability=mi, lines=lines, document=doc if keep_document else None)

@@ -264,7 +264,7 @@ def test_maintainability_only_when_sa202_is_on_or_metrics_are_wanted(tmp_path, m
     calls = []
     real = maintainability.maintainability_index
     monkeypatch.setattr(
-        maintainability, "maintainability_index", lambda text: calls.append(text) or real(text)
+        maintainability, "maintainability_index", lambda text, **kw: calls.append(text) or real(text, **kw)
     )
     path = tmp_path / "m.py"
     path.write_text("def f(x):\n    return x\n")

@@ -76,6 +76,8 @@ class Settings:
     baseline: str | None = None
     # editor: apply what was learned from the team's feedback (severities); false = record feedback, change nothing
     learning: bool = True
+    # editor: textDocument/completion (jedi, re-ranked by working and session memory); off not to double other servers
+    completion: bool = False
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -183,9 +185,9 @@ class _Builder:
                     self.bad(source, key, value, "a file path (a non-empty string)", ".sophia-baseline.json")
                 else:
                     self.values[key] = value.strip()
-            elif key == "learning":
+            elif key in ("learning", "completion"):
                 if not isinstance(value, bool):
-                    self.bad(source, key, value, "true or false", True)
+                    self.bad(source, key, value, "true or false", key == "learning")
                 else:
                     self.values[key] = value
             elif key == "architecture":

@@ -62,7 +62,7 @@ Cancel = Callable[[], bool]
 
 
 # settings that change nothing the index computes: the command line and the editor share one cache whatever they are
-_NOT_ANALYSIS = ("semantic", "diagnostic_scope", "baseline", "learning")
+_NOT_ANALYSIS = ("semantic", "diagnostic_scope", "baseline", "learning", "completion")
 
 
 def settings_fingerprint(settings: Settings) -> str:

@@ -12,6 +12,7 @@ from sophia_artemis import __version__
 
 from . import (
     code_actions,
+    completion,
     diagnostics,
     generation,
     history_views,
@@ -57,6 +58,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     workspace_commands = project_commands.setup(server, engine, whole)
     history_views.setup(server, engine, whole, view=view)  # SA203 hotspots, "often changes with", sophia.related
     memory = memory_features.setup(server, engine, view=view, actions=actions, status=status)
+    completer = completion.setup(server, engine, session, memory=memory)  # opt-in: jedi, ranked by memory
     learning.setup(server, engine, memory=memory, view=view, whole=whole)  # severities learned from the team
     project_commands.join_reindex(server, workspace_commands)
 
@@ -72,6 +74,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
             handler.attach()
         caps = params.capabilities
         session.initialize(params)
+        completer.initialize(params)
         for feature in (status, diags, actions, view, outline, memory, whole):
             feature.configure(caps)
         memory.start()
@@ -87,6 +90,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     def shutdown(params: None) -> None:
         engine.close_all()
         memory.close()
+        completer.close()
         whole.shutdown()
 
     server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks

@@ -24,6 +24,7 @@ export const SERVER_KEYS = [
     'semantic',
     'baseline',
     'learning',
+    'completion',
 ] as const;
 export type ServerKey = (typeof SERVER_KEYS)[number];
 

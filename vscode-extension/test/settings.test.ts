@@ -52,8 +52,8 @@ describe('explicitSettings', () => {
         assert.deepEqual(asked, [...SERVER_KEYS]);
         assert.ok(!(asked as string[]).includes('interpreter'));
         assert.deepEqual([...SERVER_KEYS].sort(), [
-            'architecture', 'baseline', 'debtMarkers', 'diagnosticScope', 'exclude', 'ignore', 'importRoots',
-            'learning', 'maxFileSize', 'select', 'semantic', 'severity', 'thresholds', 'unused',
+            'architecture', 'baseline', 'completion', 'debtMarkers', 'diagnosticScope', 'exclude', 'ignore',
+            'importRoots', 'learning', 'maxFileSize', 'select', 'semantic', 'severity', 'thresholds', 'unused',
         ]);
     });
 

@@ -83,6 +83,10 @@ def vsix(workbench_tools, tmp_path_factory) -> Path:
         timeout=600,
     )
     assert done.returncode == 0, done.stdout[-4000:] + done.stderr[-4000:]
+    # the CI artefact: the very package the e2e installs, kept where CI collects it (gitignored)
+    artefact = EXTENSION / "dist" / "sophia-artemis.vsix"
+    artefact.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copyfile(out, artefact)
     return out
 
 

@@ -363,9 +363,9 @@ def _colon_after_signature(source: str, node: FunctionNode) -> tuple[int, int, b
     raise ValueError("no colon after the signature")
 
 
-def add_docstring(source: str, line: int, style: str = DEFAULT_STYLE) -> str | None:
-    """`source` with a docstring skeleton added to the function whose header holds 0-based `line`;
-    None when there is no such function, it has a docstring already, or the file does not parse."""
+def parse_function(source: str, line: int) -> tuple[ast.Module, FunctionNode, FunctionFacts] | None:
+    """(tree, function node, facts) of the function whose header holds 0-based `line`; None when the file does
+    not parse or no function is there."""
     try:
         tree = ast.parse(source)
     except (SyntaxError, ValueError):
@@ -373,7 +373,16 @@ def add_docstring(source: str, line: int, style: str = DEFAULT_STYLE) -> str | N
     node = function_at(tree, line)
     if node is None:
         return None
-    facts = facts_of(tree, node)
+    return tree, node, facts_of(tree, node)
+
+
+def add_docstring(source: str, line: int, style: str = DEFAULT_STYLE) -> str | None:
+    """`source` with a docstring skeleton added to the function whose header holds 0-based `line`;
+    None when there is no such function, it has a docstring already, or the file does not parse."""
+    parsed = parse_function(source, line)
+    if parsed is None:
+        return None
+    tree, node, facts = parsed
     if facts.has_docstring:
         return None
     lines = source.splitlines(keepends=True)

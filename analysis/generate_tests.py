@@ -26,7 +26,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
-from .generate_docstring import FunctionFacts, FunctionNode, Parameter, facts_of, function_at
+from .generate_docstring import FunctionFacts, FunctionNode, Parameter, facts_of, parse_function
 from .imports.graph import python_import_roots
 from .symbols.index import module_names
 
@@ -140,15 +140,8 @@ class TestPlan:
 def target_at(source: str, line: int) -> FunctionFacts | None:
     """The function (or method of a module-level class) whose header holds 0-based `line`, if a test can
     import it."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
-        return None
-    node = function_at(tree, line)
-    if node is None:
-        return None
-    facts = facts_of(tree, node)
-    return None if facts.nested else facts
+    parsed = parse_function(source, line)
+    return None if parsed is None or parsed[2].nested else parsed[2]
 
 
 _OPERATORS = {
@@ -247,14 +240,10 @@ def _init_parameters(tree: ast.Module, class_name: str) -> list[Parameter]:
 
 def plan_tests(source: str, line: int, module: str) -> TestPlan | None:
     """The tests to write for the function whose header holds 0-based `line` in `source` (module `module`)."""
-    try:
-        tree = ast.parse(source)
-    except (SyntaxError, ValueError):
+    parsed = parse_function(source, line)
+    if parsed is None:
         return None
-    node = function_at(tree, line)
-    if node is None:
-        return None
-    facts = facts_of(tree, node)
+    tree, node, facts = parsed
     if facts.nested:
         return None
     imports = []

@@ -44,6 +44,7 @@ from sophia_artemis.memory.learning import (
     context_of,
     feedback_detail,
 )
+from sophia_artemis.memory.project import Feedback
 
 CORPUS = Path("/tmp/corpus")
 TRAIN = 0.6
@@ -63,16 +64,6 @@ class Shown:
     time: float
     accepted: bool
     action: str
-
-
-@dataclass
-class Rec:
-    id: int
-    target: str
-    rule: str | None
-    action: str
-    detail: str | None
-    created: float
 
 
 def findings(tree: Path, paths: list[str], cache: Path | None) -> list[dict]:
@@ -124,8 +115,8 @@ def simulate(raw: list[dict], team: str, rng: random.Random) -> list[Shown]:
     return sorted(out, key=lambda s: s.time)
 
 
-def records(events: list[Shown]) -> list[Rec]:
-    return [Rec(i, f"{e.path}::{e.qualname}" if e.qualname else e.path, e.rule, e.action,
+def records(events: list[Shown]) -> list[Feedback]:
+    return [Feedback(i, f"{e.path}::{e.qualname}" if e.qualname else e.path, e.rule, e.action,
                 feedback_detail(context=e.context, severity=e.severity, data=e.data, rule=e.rule), e.time)
             for i, e in enumerate(events)]
 

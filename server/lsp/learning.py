@@ -44,6 +44,7 @@ from sophia_artemis.memory.learning import (
     context_of,
     feedback_detail,
 )
+from sophia_artemis.memory.project import Feedback
 
 from . import convert
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
@@ -57,18 +58,6 @@ QUICK_FIXES = {"line": "suppressed", "project": "suppressed", "insert": "applied
 EVENTS = ("applied", "fixed", "suppressed", "ignored", "invoked")
 
 Key = tuple[str, str, str, int]  # rule, qualname, anchor, occurrence
-
-
-@dataclass
-class _Record:
-    """A feedback record kept in memory (the same fields as memory.project.Feedback)."""
-
-    id: int
-    target: str
-    rule: str | None
-    action: str
-    detail: str | None
-    created: float
 
 
 @dataclass
@@ -126,7 +115,7 @@ class Learning:
         self.engine = engine
         self.memory = memory  # memory_features.MemoryFeatures: one IntelligenceEngine per root
         self.whole = whole  # project.ProjectFeature (workspace diagnostics), optional
-        self.records: dict[Path, list[_Record]] = {}
+        self.records: dict[Path, list[Feedback]] = {}
         self.policies: dict[Path, LearningPolicy] = {}
         self.tracks: dict[str, Track] = {}
         self.marked: set[tuple[str, Key]] = set()  # (uri, key) our quick fix already recorded
@@ -135,7 +124,7 @@ class Learning:
 
     # ------------------------------------------------------------------------------------------ records
 
-    def _records(self, root: Path) -> list[_Record]:
+    def _records(self, root: Path) -> list[Feedback]:
         records = self.records.get(root)
         if records is None:
             try:
@@ -143,7 +132,7 @@ class Learning:
             except Exception:
                 log.exception("reading the feedback of %s failed; learning starts empty", root)
                 stored = []
-            records = self.records[root] = [_Record(f.id, f.target, f.rule, f.action, f.detail, f.created)
+            records = self.records[root] = [Feedback(f.id, f.target, f.rule, f.action, f.detail, f.created)
                                             for f in stored]
             self._ids = itertools.count(max([r.id for r in records] + [next(self._ids)]) + 1)
         return records
@@ -161,7 +150,7 @@ class Learning:
                                  data=finding.data if finding else None, rule=rule, **more)
         records = self._records(root)
         target = f"{rel}::{qualname}" if qualname else rel
-        records.append(_Record(next(self._ids), target, rule, action, detail, time.time()))
+        records.append(Feedback(next(self._ids), target, rule, action, detail, time.time()))
         log.info("learning: %s %s in %s (%s)", action, rule, target, detail)
         rm = self.memory.memory_for(root)
         if action == RESET:

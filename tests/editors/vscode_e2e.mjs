@@ -105,9 +105,19 @@ async function openWorkbench(page) {
 
 /** Runs a palette command by its title, the way a user does (F1, type, Enter). */
 async function runCommand(page, title) {
-    await page.keyboard.press('F1');
     const input = page.locator('.quick-input-widget input');
-    await input.waitFor();
+    // F1 can land while a tooltip or a closing quick input holds the focus: try again until the palette shows
+    for (let attempt = 1; ; attempt++) {
+        await page.keyboard.press('F1');
+        try {
+            await input.waitFor({ state: 'visible', timeout: 5000 });
+            break;
+        } catch (error) {
+            if (attempt >= 3) throw error;
+            await page.keyboard.press('Escape');
+            await page.locator('.monaco-editor .view-lines').first().click();
+        }
+    }
     await input.fill(`>${title}`);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
     await page.keyboard.press('Enter');
@@ -223,6 +233,8 @@ async function runGraph(page) {
     if (offered.has('sophia.impact')) {
         await step(page, 'peek-callers', async () => {
             await page.locator('.tab', { hasText: 'pricing.py' }).click();
+            await page.locator('.monaco-editor .view-lines').first().click();
+            await page.keyboard.press('Control+Home');
             await runCommand(page, 'Sophia: Peek callers');
             // either a peek of the callers or the message that there are none
             const peek = page.locator('.peekview-widget');

@@ -416,6 +416,7 @@ class CompletionFeature:
             answer = await asyncio.wait_for(asyncio.shield(asyncio.wrap_future(future)), self.budget)
         except asyncio.TimeoutError:
             log.info("completion: jedi took more than %.1f s; answering with what it had", self.budget)
+            future.add_done_callback(lambda f: log.info("completion: jedi answered for %s (late)", uri))
             return types.CompletionList(is_incomplete=True, items=self.completer.stale(uri, spot))
         if answer is None:  # replaced by a newer request
             return types.CompletionList(is_incomplete=True, items=self.completer.stale(uri, spot))

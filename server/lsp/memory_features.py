@@ -372,7 +372,7 @@ class MemoryFeatures:
         state.hashes = {c.qualname: c.hash for c in chunks}
         state.matches = {c.qualname: matches[c.key] for c in chunks if c.key in matches}
         for c in edited[:3]:
-            self._in_background(rm.memory.focus, rel, c.qualname, context="edited")
+            self._in_background(self._focus_edited, rm, rel, c.qualname)
         findings = [self._finding(doc, rm, c, matches[c.key], settings.severity_of(sc.RULE))
                     for c in chunks if c.key in matches]
         self.engine.set_extra(doc, SOURCE, findings)
@@ -410,6 +410,11 @@ class MemoryFeatures:
             if info.qualname == chunk.qualname and info.range.start.line == chunk.range.start.line:
                 return info.name_range
         return Range(chunk.range.start, chunk.range.start)
+
+    @staticmethod
+    def _focus_edited(rm: RootMemory, rel: str, qualname: str) -> None:
+        rm.memory.focus(rel, qualname, context="edited")
+        log.info("working memory: %s::%s (edited)", rel, qualname)
 
     def _in_background(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> None:
         def run() -> None:
@@ -451,7 +456,14 @@ class _Progress:
                       types.WorkDoneProgressEnd: self.server.work_done_progress.end}[type(value)]
             method(token, value)
 
-        self.loop.call_soon_threadsafe(send)
+        try:
+            on_loop = asyncio.get_running_loop() is self.loop
+        except RuntimeError:  # a worker thread
+            on_loop = False
+        if on_loop:
+            send()  # at once, so what the caller logs next follows it on the wire
+        else:
+            self.loop.call_soon_threadsafe(send)
 
     def begin(self) -> None:
         log.info("indexing %s", self.name)

@@ -9,8 +9,6 @@ are what ranking reads, and loading torch would only slow the test down.
 
 from __future__ import annotations
 
-import asyncio
-import itertools
 from pathlib import Path
 from typing import Any
 
@@ -61,21 +59,29 @@ async def complete(session: Session, uri: str, needle: str = "cart.") -> Any:
 
 
 async def complete_until(session: Session, uri: str, ok: Any, what: str, *, edit: Any = None) -> types.CompletionList:
-    """Ask again (jedi's first run may exceed the time budget: isIncomplete) until `ok(items)` holds."""
+    """Ask again until `ok(items)` holds, each time after what it waits for has been logged by the server: jedi's
+    late answer (its first run may exceed the time budget: isIncomplete), or, with `edit`, working memory
+    recording the edited function (SA501's pass does that after an edit; an edit racing the pass that follows
+    opening the file is absorbed by it, so the edit is made again when no record follows)."""
+    logs = session.client.log_messages
     last: Any = None
-    try:
-        async with asyncio.timeout(60):
-            for attempt in itertools.count():
-                if edit is not None and attempt % 10 == 0:  # SA501's pass records the edit 1 s after the last one
-                    edit()
-                last = await complete(session, uri)
-                assert isinstance(last, types.CompletionList), last
-                if not last.is_incomplete and ok(last.items):
-                    return last
-                await asyncio.sleep(0.25)
-    except TimeoutError:
-        labels = [(i.label, i.data) for i in last.items[:5]] if isinstance(last, types.CompletionList) else last
-        raise AssertionError(f"timed out waiting for {what}; last answer: {labels}") from None
+    for _ in range(20):
+        seen = len(logs)
+        last = await complete(session, uri)
+        assert isinstance(last, types.CompletionList), last
+        if not last.is_incomplete and ok(last.items):
+            return last
+        wanted = "completion: jedi answered" if last.is_incomplete else "working memory:"
+        if not last.is_incomplete:
+            assert edit is not None, f"{what}: answered, but not as expected: {[i.label for i in last.items[:5]]}"
+            edit()
+        try:
+            await session.recorder.until(lambda w=wanted, s=seen: any(w in m.message for m in logs[s:]), timeout=10,
+                                         what=wanted)
+        except AssertionError:
+            continue  # the edit was absorbed by a pass that had not run yet: edit again
+    labels = [(i.label, i.data) for i in last.items[:5]] if isinstance(last, types.CompletionList) else last
+    raise AssertionError(f"gave up waiting for {what}; last answer: {labels}")
 
 
 def completion_registrations(session: Session) -> list[types.Registration]:

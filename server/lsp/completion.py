@@ -438,11 +438,5 @@ def setup(server: LanguageServer, engine: WorkspaceEngine, session: Any, *, memo
         feature.settings_changed()
 
     engine.reanalyse = reanalyse_and_sync  # type: ignore[method-assign]
-    closed = engine.on_closed
-
-    def on_closed(doc: OpenDocument) -> None:
-        closed(doc)
-        feature.completer.forget(doc.uri)
-
-    engine.on_closed = on_closed
+    engine.hook(closed=lambda doc: feature.completer.forget(doc.uri))
     return feature

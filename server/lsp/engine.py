@@ -236,6 +236,35 @@ class WorkspaceEngine:
             self.on_closed(doc)
         return doc
 
+    def hook(
+        self,
+        *,
+        before: Callable[[OpenDocument], None] | None = None,
+        after: Callable[[OpenDocument, bool], None] | None = None,
+        closed: Callable[[OpenDocument], None] | None = None,
+    ) -> None:
+        """Add a feature's hooks around the reporter's: `before(doc)` runs before `on_analysed` reports an
+        analysis, `after(doc, changed)` once it has, `closed(doc)` after `on_closed`; in registration order."""
+        if before is not None or after is not None:
+            analysed = self.on_analysed
+
+            def on_analysed(doc: OpenDocument, changed: bool) -> None:
+                if before is not None:
+                    before(doc)
+                analysed(doc, changed)
+                if after is not None:
+                    after(doc, changed)
+
+            self.on_analysed = on_analysed
+        if closed is not None:
+            closing = self.on_closed
+
+            def on_closed(doc: OpenDocument) -> None:
+                closing(doc)
+                closed(doc)
+
+            self.on_closed = on_closed
+
     def set_extra(self, doc: OpenDocument, source: str, findings: list[Finding]) -> bool:
         """Replace the findings `source` contributes to `doc`; when they changed, the document gets a new
         result id and `on_analysed(doc, True)` fires with reason `workspace`. True when they changed."""

@@ -447,17 +447,7 @@ def setup(server: LanguageServer, engine: WorkspaceEngine, *, memory: Any, view:
     actions registered on `server`, and the workspace diagnostics of `whole`. Call after code_actions.setup."""
     learning = Learning(server, engine, memory, whole)
     engine.transforms.append(learning.transform)
-    analysed, closed = engine.on_analysed, engine.on_closed
-
-    def on_analysed(doc: OpenDocument, changed: bool) -> None:
-        analysed(doc, changed)
-        learning.on_analysed(doc, changed)
-
-    def on_closed(doc: OpenDocument) -> None:
-        closed(doc)
-        learning.on_closed(doc)
-
-    engine.on_analysed, engine.on_closed = on_analysed, on_closed
+    engine.hook(after=learning.on_analysed, closed=learning.on_closed)
     engine.save_listeners.append(lambda uri, path: learning.on_saved(uri))
     if view is not None:
         view.hover_sections.append(learning.hover_section)

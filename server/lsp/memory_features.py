@@ -583,17 +583,7 @@ def setup(server: LanguageServer, engine: WorkspaceEngine, *, view: Any = None, 
     features.status = status or features.status
     commands = MemoryCommands(features)
 
-    analysed, closed = engine.on_analysed, engine.on_closed
-
-    def on_analysed(doc: OpenDocument, changed: bool) -> None:
-        analysed(doc, changed)
-        features.on_analysed(doc, changed)
-
-    def on_closed(doc: OpenDocument) -> None:
-        closed(doc)
-        features.on_closed(doc)
-
-    engine.on_analysed, engine.on_closed = on_analysed, on_closed
+    engine.hook(after=features.on_analysed, closed=features.on_closed)
     engine.save_listeners.append(lambda uri, path: features.on_saved(uri))
 
     for name, handler in ((SEARCH, commands.search), (REMEMBER, commands.remember), (NOTES, commands.notes),

@@ -464,18 +464,7 @@ def setup(
         view.hover_sections.append(feature.hover_section)
     if actions is not None:
         actions.providers.append(feature.cycle_actions)
-    analysed, closed = engine.on_analysed, engine.on_closed
-
-    def on_analysed(doc: OpenDocument, changed: bool) -> None:
-        feature.before_report(doc)
-        analysed(doc, changed)
-
-    def on_closed(doc: OpenDocument) -> None:
-        closed(doc)
-        feature.on_closed(doc)
-
-    engine.on_analysed = on_analysed
-    engine.on_closed = on_closed
+    engine.hook(before=feature.before_report, closed=feature.on_closed)
     engine.save_listeners.append(feature.saved)
     reanalyse = engine.reanalyse
 

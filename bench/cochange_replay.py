@@ -2,10 +2,13 @@
 
     . .venv/bin/activate
     python bench/cochange_replay.py                          # click and requests, 200 commits each
-    python bench/cochange_replay.py --repos click -n 100 --query all --half-life 180 --min-support 2
+    python bench/cochange_replay.py --offset 200             # the older window the weights were tuned on
+    python bench/cochange_replay.py --baseline               # co-change + test pair only (the old ranking)
+    python bench/cochange_replay.py --repos click -n 100 --query all --recency-weight 0 --min-support 2
 
 The git bundles in ../shared/data (see its README) are cloned once into bench/.cache/ (gitignored). For each
-repository we take the most recent N non-merge commits of HEAD touching 2..30 files and, for each, a query
+repository we take the most recent N non-merge commits of HEAD touching 2..30 files (skipping the newest
+`--offset` such commits) and, for each, a query
 file (`--query first-py`: the first `.py` path of the commit, sorted, skipping commits without one; `all`:
 every file of the commit). We call `related(file, k=5, at=commit)`, which reads only the history reachable
 from the commit's parents, and count a hit @n when another file of that commit is in the top n. Also
@@ -23,7 +26,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent.parent))  # so `sophia_artemis` imports when run from a checkout
 
-from sophia_artemis.analysis.history import DEFAULT_TEST_PAIR_BONUS, History, mine
+from sophia_artemis.analysis.history import DEFAULT_HALF_LIFE_DAYS, History, Ranking, mine
 from sophia_artemis.analysis.history import git as hgit
 
 DATA = HERE.parent.parent / "shared" / "data"
@@ -41,8 +44,9 @@ def clone(name: str) -> Path:
     return dest
 
 
-def replay(root: Path, n: int, query: str, options: dict, ranking: dict) -> dict:
-    commits = [c for c in hgit.log(root, ["HEAD"]) if 2 <= len(c.changes) <= options["max_files"]][:n]
+def replay(root: Path, n: int, query: str, options: dict, ranking: Ranking, offset: int = 0) -> dict:
+    commits = [c for c in hgit.log(root, ["HEAD"]) if 2 <= len(c.changes) <= options["max_files"]]
+    commits = commits[offset : offset + n]
     hits = {1: 0, 3: 0, 5: 0}
     queries = 0
     start = time.perf_counter()
@@ -61,7 +65,7 @@ def replay(root: Path, n: int, query: str, options: dict, ranking: dict) -> dict
         for q in asked:
             queries += 1
             others = {history.canonical(p) for p in paths if p != q}
-            ranked = [r.path for r in history.related(q, k=5, **ranking)]
+            ranked = [r.path for r in history.related(q, k=5, ranking=ranking)]
             for cut in hits:
                 if others & set(ranked[:cut]):
                     hits[cut] += 1
@@ -73,20 +77,44 @@ def replay(root: Path, n: int, query: str, options: dict, ranking: dict) -> dict
     }
 
 
+# the ranking before the blend (co-change with one-year wall-clock decay, plus the test-pair bonus)
+BASELINE = {"change_half_life": 0.0, "transitive_weight": 0.0, "recency_weight": 0.0, "cold_start_changes": 0}
+BASELINE_HALF_LIFE = 365.0
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", default="click,requests")
     parser.add_argument("-n", type=int, default=200, help="recent commits to replay (default 200)")
+    parser.add_argument("--offset", type=int, default=0, help="skip the newest OFFSET commits (default 0)")
     parser.add_argument("--query", choices=("first-py", "all"), default="first-py")
-    parser.add_argument("--half-life", type=float, default=365.0, help="days (default 365)")
+    parser.add_argument(
+        "--half-life", type=float, default=None, help=f"days (default {DEFAULT_HALF_LIFE_DAYS})"
+    )
     parser.add_argument("--max-files", type=int, default=30)
-    parser.add_argument("--min-support", type=int, default=1)
-    parser.add_argument("--test-pair-bonus", type=float, default=DEFAULT_TEST_PAIR_BONUS)
+    parser.add_argument(
+        "--baseline", action="store_true", help="the ranking before the blend, for comparison"
+    )
+    defaults = Ranking()
+    for name in Ranking.names():
+        parser.add_argument(
+            f"--{name.replace('_', '-')}",
+            type=type(getattr(defaults, name)),
+            default=None,
+            help=f"(default {getattr(defaults, name)})",
+        )
     args = parser.parse_args()
-    options = {"max_files": args.max_files, "half_life_days": args.half_life}
+    chosen = {name: getattr(args, name) for name in Ranking.names() if getattr(args, name) is not None}
+    ranking = Ranking(**{**(BASELINE if args.baseline else {}), **chosen})
+    half_life = (
+        args.half_life
+        if args.half_life is not None
+        else (BASELINE_HALF_LIFE if args.baseline else DEFAULT_HALF_LIFE_DAYS)
+    )
+    options = {"max_files": args.max_files, "half_life_days": half_life}
     print(
-        f"query={args.query} n={args.n} half_life={args.half_life}d max_files={args.max_files} "
-        f"min_support={args.min_support} test_pair_bonus={args.test_pair_bonus}"
+        f"query={args.query} n={args.n} offset={args.offset} half_life={half_life}d max_files={args.max_files} "
+        + " ".join(f"{k}={v}" for k, v in vars(ranking).items())
     )
     for name in args.repos.split(","):
         root = clone(name)
@@ -94,8 +122,7 @@ def main() -> int:
         full = mine(root, **options)
         full.files()
         mine_s = time.perf_counter() - t
-        ranking = {"min_support": args.min_support, "test_pair_bonus": args.test_pair_bonus}
-        r = replay(root, args.n, args.query, options, ranking)
+        r = replay(root, args.n, args.query, options, ranking, args.offset)
         q = r["queries"] or 1
         at = "  ".join(f"@{cut} {100 * h / q:.1f}%" for cut, h in r["hits"].items())
         print(

@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 
 import pytest
-from sophia_artemis.analysis.history import HistoryError, mine, mine_since, related
+from sophia_artemis.analysis.history import HistoryError, Ranking, mine, mine_since, related
 from sophia_artemis.analysis.history.git import parse_log
 from sophia_artemis.server.cli import main
 
 DAY = 86400
 T0 = 1714521600  # 2024-05-01 00:00:00 UTC
+# co-change confidence alone (no per-file decay, no recency, no transitive or cold-start signals)
+PLAIN = Ranking(change_half_life=0, transitive_weight=0, recency_weight=0, cold_start_changes=0)
 
 
 def _git(root: Path, *args: str, when: int | None = None) -> str:
@@ -80,7 +82,7 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, dict[str, str]
 def test_coupling_ranking_and_reasons(repo: tuple[Path, dict[str, str]]) -> None:
     root, _ = repo
     history = mine(root, half_life_days=0)
-    found = history.related("a.py", k=5)
+    found = history.related("a.py", k=5, ranking=PLAIN)
     assert [(r.path, r.score, r.support, r.changes) for r in found] == [
         ("b.py", 0.8, 4, 5),
         ("e.py", 0.4, 2, 5),  # c.py in c1 (c3 and c5 are not a's or are ignored) + c7
@@ -89,25 +91,26 @@ def test_coupling_ranking_and_reasons(repo: tuple[Path, dict[str, str]]) -> None
     assert found[1].reasons == ("changed together in 2 of 5 commits", "last together 2024-05-07")
     # the old name maps to the new one; deleted/renamed-away paths are never suggested
     assert history.canonical("c.py") == "e.py"
-    assert [r.path for r in history.related("c.py")] == ["a.py", "b.py"]
+    assert [r.path for r in history.related("c.py", ranking=PLAIN)] == ["a.py", "b.py"]
     assert history.related("c.py")[0].reasons[0] == "changed together in 2 of 4 commits"  # c1 c3 c6 c7
     assert "gen/d00.py" in history.files()
-    assert history.related("gen/d00.py") == []  # its only commit is above the threshold
+    assert history.related("gen/d00.py", ranking=PLAIN) == []  # its only commit is above the threshold
     assert history.stats("e.py").commits == 5  # churn counts every commit, the big one included
     assert history.stats("a.py").authors == {"Ada": 6}  # c1 c2 c4 c5 c7 c8
 
 
 def test_recency_weighting_and_threshold(repo: tuple[Path, dict[str, str]]) -> None:
     root, _ = repo
-    decayed = mine(root, half_life_days=1).related("a.py")
+    decayed = mine(root, half_life_days=1).related("a.py", ranking=PLAIN)
     assert [r.path for r in decayed] == ["b.py", "e.py"]
     # weights halve daily back from c8 (day 7): b in c8 c4 c2 c1, e in c7 c1, a in all five
     total = 1 + 0.5 + 0.5**4 + 0.5**6 + 0.5**7
     assert decayed[0].score == pytest.approx((1 + 0.5**4 + 0.5**6 + 0.5**7) / total)
     assert decayed[1].score == pytest.approx((0.5 + 0.5**7) / total)
-    wide = mine(root, half_life_days=0, max_files=40).related("a.py", k=50)
+    wide = mine(root, half_life_days=0, max_files=40).related("a.py", k=50, ranking=PLAIN)
     assert len(wide) == 32 and wide[0].path == "b.py"  # with a higher threshold c5 counts
-    assert [r.path for r in mine(root, half_life_days=0).related("a.py", min_support=3)] == ["b.py"]
+    strict = mine(root, half_life_days=0).related("a.py", ranking=PLAIN, min_support=3)
+    assert [r.path for r in strict] == ["b.py"]
     assert mine(root).related("a.py", k=1)[0].path == "b.py"
 
 
@@ -115,10 +118,10 @@ def test_at_excludes_the_commit_and_later_ones(repo: tuple[Path, dict[str, str]]
     root, shas = repo
     at8 = mine(root, at=shas["c8"], half_life_days=0)
     assert shas["c8"] not in {c.hash for c in at8.commits}
-    assert [(r.path, r.score) for r in at8.related("a.py")] == [("b.py", 0.75), ("e.py", 0.5)]
+    assert [(r.path, r.score) for r in at8.related("a.py", ranking=PLAIN)] == [("b.py", 0.75), ("e.py", 0.5)]
     at2 = mine(root, at=shas["c2"], half_life_days=0)
     assert [c.hash for c in at2.commits] == [shas["c1"]]
-    assert [(r.path, r.score) for r in at2.related("a.py")] == [("b.py", 1.0), ("c.py", 1.0)]
+    assert [(r.path, r.score) for r in at2.related("a.py", ranking=PLAIN)] == [("b.py", 1.0), ("c.py", 1.0)]
     assert mine(root, at=shas["c1"]).commits == []  # a root commit has no history before it
     assert [r.path for r in related(root, "a.py", k=1, at=shas["c8"])] == ["b.py"]
     with pytest.raises(HistoryError, match="unknown revision"):
@@ -159,19 +162,32 @@ def test_cli_json_shape(
     name = root.name
     assert main(["related", name, "a.py", "--format", "json", "--half-life", "0"]) == 0
     data = json.loads(capsys.readouterr().out)
+    # the default blend: a.py's commits (c8 c7 c4 c2 c1) weigh 1/2 per 20 newer ones, plus 0.3 x recency over
+    # the 7 commits of at most 30 files (c8 c7 c6 c4 c3 c2 c1, weighing 1, .95, .9, ... .7 = 5.95 in all)
+    w = [0.5 ** (j / 20) for j in range(5)]
+    b = (w[0] + w[2] + w[3] + w[4]) / sum(w) + 0.3 * (1 + 0.85 + 0.75 + 0.7) / 5.95  # c8 c4 c2 c1
+    e = (w[1] + w[4]) / sum(w) + 0.3 * (0.95 + 0.9 + 0.8 + 0.7) / 5.95  # c7 c6 c3 c1
     assert data == {
         "version": 1,
         "file": f"{name}/a.py",
         "related": [
             {
                 "path": f"{name}/b.py",
-                "score": 0.8,
-                "reasons": ["changed together in 4 of 5 commits", "last together 2024-05-08"],
+                "score": round(b, 4),
+                "reasons": [
+                    "changed together in 4 of 5 commits",
+                    "last together 2024-05-08",
+                    "changed in 4 of the last 7 commits",
+                ],
             },
             {
                 "path": f"{name}/e.py",
-                "score": 0.4,
-                "reasons": ["changed together in 2 of 5 commits", "last together 2024-05-07"],
+                "score": round(e, 4),
+                "reasons": [
+                    "changed together in 2 of 5 commits",
+                    "last together 2024-05-07",
+                    "changed in 4 of the last 7 commits",
+                ],
             },
         ],
     }
@@ -230,10 +246,103 @@ def test_test_file_pairing(tmp_path: Path) -> None:
     _touch(root, "tests/test_util.py", "README.md", tag="2")
     _commit(root, 1, "tests")
     history = mine(root, half_life_days=0)
-    found = history.related("pkg/util.py")
+    found = history.related("pkg/util.py", ranking=PLAIN)
     assert [(r.path, r.score) for r in found] == [("pkg/core.py", 1.0), ("tests/test_util.py", 0.3)]
-    assert found[1].reasons == ("changed together in 0 of 1 commits", "its test file")
-    back = history.related("tests/test_util.py")
+    assert found[1].reasons == ("its test file",)
+    back = history.related("tests/test_util.py", ranking=PLAIN)
     assert [(r.path, r.score) for r in back] == [("README.md", 1.0), ("pkg/util.py", 0.3)]
     assert back[1].reasons[-1] == "the module it tests"
-    assert [r.path for r in history.related("pkg/util.py", test_pair_bonus=0)] == ["pkg/core.py"]
+    assert [r.path for r in history.related("pkg/util.py", ranking=PLAIN, test_pair_bonus=0)] == [
+        "pkg/core.py"
+    ]
+
+
+def _repo(tmp_path: Path, *commits: tuple[str, ...]) -> Path:
+    """A repository with one commit per tuple of touched files, a day apart."""
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for day, names in enumerate(commits):
+        _touch(root, *names, tag=str(day))
+        _commit(root, day, f"day {day}: {' '.join(names)}")
+    return root
+
+
+def test_change_half_life_follows_the_files_own_pace(tmp_path: Path) -> None:
+    # a.py moved from b.py to c.py; a year of silence in between must not matter, the order of a's commits does
+    root = _repo(
+        tmp_path, ("a.py", "b.py"), ("a.py", "b.py"), ("a.py", "b.py"), ("a.py", "c.py"), ("a.py", "c.py")
+    )
+    history = mine(root)
+    assert [(r.path, r.score) for r in history.related("a.py", ranking=PLAIN)] == [
+        ("b.py", 0.6),
+        ("c.py", 0.4),
+    ]
+    # each older commit of a.py weighs half
+    halving = history.related("a.py", ranking=PLAIN, change_half_life=1)
+    total = 1 + 0.5 + 0.25 + 0.125 + 0.0625
+    assert [(r.path, r.support) for r in halving] == [("c.py", 2), ("b.py", 3)]
+    assert halving[0].score == pytest.approx(1.5 / total)
+    assert halving[1].score == pytest.approx(0.4375 / total)
+    assert halving[1].reasons[0] == "changed together in 3 of 5 commits"  # counts stay plain counts
+
+
+def test_recency_brings_in_files_changed_in_the_newest_commits(tmp_path: Path) -> None:
+    root = _repo(tmp_path, ("a.py", "b.py"), ("a.py", "b.py"), ("x.py",), ("x.py",))
+    history = mine(root)
+    recent = history.related("a.py", ranking=PLAIN, recency_weight=0.3, recent_commits=3)
+    # over the newest 3 commits (weights 1, 2/3, 1/3): x.py in the two newest
+    assert [(r.path, round(r.score, 6)) for r in recent] == [("b.py", 1.0), ("x.py", 0.25)]
+    assert recent[1].reasons == ("changed in 2 of the last 3 commits",)
+    assert recent[0].reasons[-1] == "changed in 1 of the last 3 commits"  # b.py in c1, only its bonus is new
+    assert [r.path for r in history.related("a.py", ranking=PLAIN)] == ["b.py"]
+
+
+def test_transitive_coupling_through_the_test_file(tmp_path: Path) -> None:
+    root = _repo(
+        tmp_path,
+        ("pkg/util.py", "tests/test_util.py"),
+        ("tests/test_util.py", "tests/conftest.py"),
+        ("tests/test_util.py", "tests/conftest.py"),
+        ("pkg/util.py", "pkg/other.py"),
+    )
+    history = mine(root)
+    found = history.related("pkg/util.py", ranking=PLAIN, transitive_weight=0.2)
+    assert [(r.path, round(r.score, 6)) for r in found] == [
+        ("tests/test_util.py", 0.8),  # 1 of 2 commits + the test-pair bonus
+        ("pkg/other.py", 0.5),
+        ("tests/conftest.py", round(0.2 * 2 / 3, 6)),  # never with util.py, in 2 of test_util.py's 3 commits
+    ]
+    assert found[2].reasons == ("changed with tests/test_util.py (its test file) in 2 of 3 commits",)
+    assert "tests/conftest.py" not in {r.path for r in history.related("pkg/util.py", ranking=PLAIN)}
+    # the module-level shortcut passes ranking options through
+    shortcut = related(root, "pkg/util.py", k=5, change_half_life=0, recency_weight=0, transitive_weight=0.2)
+    assert [r.path for r in shortcut] == [r.path for r in found]
+
+
+def test_cold_start_offers_recent_files_of_the_folder(tmp_path: Path) -> None:
+    root = _repo(tmp_path, ("pkg/a.py", "pkg/b.py"), ("pkg/c.py", "docs/x.md"), ("pkg/new.py", "README.md"))
+    history = mine(root)
+    cold = Ranking(change_half_life=0, transitive_weight=0, recency_weight=0, cold_start_changes=3)
+    found = history.related("pkg/new.py", ranking=cold)
+    # new.py has 1 commit: (1 - 1/3) x 0.5 x recency over the newest 3 commits (weights 1, .95, .9 of 2.85)
+    assert [(r.path, round(r.score, 6)) for r in found] == [
+        ("README.md", 1.0),
+        ("pkg/c.py", round(0.5 * (2 / 3) * 0.95 / 2.85, 6)),
+        ("pkg/a.py", round(0.5 * (2 / 3) * 0.9 / 2.85, 6)),
+        ("pkg/b.py", round(0.5 * (2 / 3) * 0.9 / 2.85, 6)),
+    ]
+    assert found[1].reasons == (
+        "changed in 1 of the last 3 commits, in the same folder (pkg/new.py has 1 commit)",
+    )
+    # a file git has never seen: full weight; files of other folders stay out
+    unseen = history.related("pkg/draft.py", ranking=cold)
+    assert [r.path for r in unseen] == ["pkg/new.py", "pkg/c.py", "pkg/a.py", "pkg/b.py"]
+    assert unseen[0].score == pytest.approx(0.5 * 1 / 2.85)
+    assert unseen[0].reasons == (
+        "changed in 1 of the last 3 commits, in the same folder (pkg/draft.py has 0 commits)",
+    )
+    # with enough history of its own, the folder fallback is off
+    assert history.related("pkg/a.py", ranking=cold, cold_start_changes=1) == history.related(
+        "pkg/a.py", ranking=PLAIN
+    )

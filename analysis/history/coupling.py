@@ -1,11 +1,17 @@
 """Churn, authors and change coupling mined from `git log` (Code-Maat style, with recency weighting).
 
-`mine(root)` reads the history once (one `git log`); `History.related(path)` ranks the files that changed
-together with `path`: confidence = decayed weight of the commits touching both / decayed weight of the commits
-touching `path`, where a commit's weight halves every `half_life_days` before the newest commit considered.
+`mine(root)` reads the history once (one `git log`); `History.related(path)` ranks the files likely to change
+with `path`, blending (weights in `Ranking`, defaults below):
+- co-change confidence: decayed weight of the commits touching both / decayed weight of the commits touching
+  `path`, a commit weighing half per `change_half_life` newer commits of `path` (a file's own pace, not the
+  calendar; `half_life_days` adds wall-clock decay when set);
+- the file's test (or the module a test tests) by name (`x.py` and `test_x.py`, `x_test.py`, `x.test.ts`),
+  even without a shared commit yet, and what that partner usually changes with (one step, discounted);
+- recency: files changed in the newest commits tend to change next (work in progress, changelogs);
+- cold start: for a file with little history, the recently changed files of its folder.
+Every signal that adds to a file's score adds a line to its `reasons`.
 Commits touching more than `max_files` files (mass reformatting, vendoring, license headers) are ignored for
-coupling. A module and its test file by name (`x.py` and `test_x.py`, `x_test.py`, `x.test.ts`) get
-`test_pair_bonus` added to their score, even without a shared commit yet. Renames are followed: an older path maps to the name the file has at the newest commit, and files
+coupling. Renames are followed: an older path maps to the name the file has at the newest commit, and files
 deleted by then are never suggested. `mine(root, at=REV)` only reads the history reachable from REV's parents;
 `History.extend(root)` reads only the commits after the known head (the structure is plain data, picklable).
 """
@@ -15,7 +21,7 @@ from __future__ import annotations
 import math
 import time
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -23,11 +29,20 @@ from sophia_artemis.analysis.history import git
 from sophia_artemis.analysis.history.git import Commit
 
 DEFAULT_MAX_FILES = 30
-DEFAULT_HALF_LIFE_DAYS = 365.0
+DEFAULT_HALF_LIFE_DAYS = 0.0  # no wall-clock decay by default: DEFAULT_CHANGE_HALF_LIFE does better
 DEFAULT_MIN_SUPPORT = 1
-DEFAULT_TEST_PAIR_BONUS = (
-    0.3  # tuned on bench/cochange_replay.py (neutral on click, +2.4 points @3 on requests)
-)
+# The ranking's weights below were tuned with bench/cochange_replay.py on OLDER windows only (the 400
+# commits before the 200 most recent ones, `--offset 200` and `--offset 400`, click and requests), on a coarse
+# grid, keeping a value only when it helped both repositories; the 200 most recent commits stay held out.
+# docs/performance.md has the figures.
+DEFAULT_CHANGE_HALF_LIFE = 20.0  # a commit of the query file weighs half per 20 newer commits of that file
+DEFAULT_TEST_PAIR_BONUS = 0.3  # a module and its test file by name, even without a shared commit yet
+DEFAULT_TRANSITIVE_WEIGHT = 0.2  # x the coupling of the query's test file (or tested module) with a file
+DEFAULT_RECENT_COMMITS = 20  # the window for recency: the newest commits before `at`
+DEFAULT_RECENCY_WEIGHT = 0.3  # x the candidate's own recency (0..1) over that window
+DEFAULT_FOLDER_BONUS = 0.0  # a candidate in the query's folder (any bonus >= 0.02 cost @3 on both: off)
+DEFAULT_COLD_START_CHANGES = 3  # below this many commits of the query, recent files of its folder join in
+DEFAULT_COLD_START_WEIGHT = 0.5  # x (1 - commits / DEFAULT_COLD_START_CHANGES) x the candidate's recency
 SECONDS_PER_DAY = 86400.0
 
 
@@ -56,6 +71,37 @@ def _is_partner(path: str, candidate: str, stems: set[str]) -> bool:
     if _stem(candidate) in stems:
         return True
     return len(parts) > 2 and parts[1] in ("test", "spec") and f"test_{parts[0]}" in stems
+
+
+@dataclass(frozen=True)
+class Ranking:
+    """How `History.related` weighs its signals (see the DEFAULT_* constants for what each one is)."""
+
+    min_support: int = DEFAULT_MIN_SUPPORT
+    change_half_life: float = DEFAULT_CHANGE_HALF_LIFE
+    test_pair_bonus: float = DEFAULT_TEST_PAIR_BONUS
+    transitive_weight: float = DEFAULT_TRANSITIVE_WEIGHT
+    recent_commits: int = DEFAULT_RECENT_COMMITS
+    recency_weight: float = DEFAULT_RECENCY_WEIGHT
+    folder_bonus: float = DEFAULT_FOLDER_BONUS
+    cold_start_changes: int = DEFAULT_COLD_START_CHANGES
+    cold_start_weight: float = DEFAULT_COLD_START_WEIGHT
+
+    @classmethod
+    def names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in fields(cls))
+
+
+DEFAULT_RANKING = Ranking()
+
+
+@dataclass
+class _Coupling:
+    total: float = 0.0  # decayed weight of the query's commits
+    changes: int = 0  # how many
+    weight: dict[str, float] = field(default_factory=dict)  # decayed weight of the commits shared with a file
+    support: dict[str, int] = field(default_factory=dict)
+    last: dict[str, int] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -116,7 +162,8 @@ class History:
         for i, names in enumerate(files_of):
             for name in names:
                 by_file[name].append(i)
-        self._index = (files_of, dict(by_file), alive, renamed)
+        newest = max((c.timestamp for c in self.commits), default=0)
+        self._index = (files_of, dict(by_file), alive, renamed, newest)
         return self._index
 
     def __getstate__(self) -> dict[str, Any]:
@@ -126,16 +173,16 @@ class History:
 
     @property
     def newest(self) -> int:
-        return max((c.timestamp for c in self.commits), default=0)
+        return self._build()[4]
 
     def canonical(self, path: str) -> str:
         """The name at the newest commit of a file an older commit called `path`."""
-        _, _, alive, renamed = self._build()
+        _, _, alive, renamed, _ = self._build()
         return path if alive.get(path, False) else renamed.get(path, path)
 
     def files(self) -> list[str]:
         """Files present at the newest commit, as far as the history shows."""
-        _, by_file, alive, _ = self._build()
+        _, by_file, alive, _, _ = self._build()
         return sorted(p for p in by_file if alive.get(p, False))
 
     def knows(self, path: str) -> bool:
@@ -143,7 +190,7 @@ class History:
 
     def stats(self, path: str) -> FileStats:
         """Churn (commits), authors (commits per author), first and last change of `path`."""
-        _, by_file, _, _ = self._build()
+        _, by_file, _, _, _ = self._build()
         out = FileStats()
         for i in by_file.get(self.canonical(path), []):
             c = self.commits[i]
@@ -159,72 +206,149 @@ class History:
 
     # ------------------------------------------------------------------ coupling
 
-    def related(
+    def _coupling(
         self,
-        path: str,
-        k: int = 5,
-        min_support: int = DEFAULT_MIN_SUPPORT,
-        include_deleted: bool = False,
-        test_pair_bonus: float = DEFAULT_TEST_PAIR_BONUS,
-    ) -> list[Related]:
-        """The `k` files most likely to change with `path`, best first."""
-        files_of, by_file, alive, _ = self._build()
-        target = self.canonical(path)
-        newest = self.newest
+        target: str,
+        files_of: list[tuple[str, ...]],
+        by_file: dict[str, list[int]],
+        change_half_life: float,
+    ) -> _Coupling:
+        """Decayed co-change weights of every file that shared a (not too large) commit with `target`: a commit
+        weighs 1/2 per `change_half_life` newer commits of `target` (and per `half_life_days` of age)."""
+        newest = self._build()[4]
         decay = math.log(2) / (self.half_life_days * SECONDS_PER_DAY) if self.half_life_days > 0 else 0.0
-        total = 0.0
-        changes = 0
-        weight: dict[str, float] = defaultdict(float)
-        support: dict[str, int] = defaultdict(int)
-        last: dict[str, int] = {}
+        step = 0.5 ** (1 / change_half_life) if change_half_life > 0 else 1.0
+        nth = 1.0
+        out = _Coupling()
         for i in by_file.get(target, []):
             names = files_of[i]
             if len(names) > self.max_files:
                 continue
             ts = self.commits[i].timestamp
-            w = math.exp(-decay * max(0, newest - ts))
-            total += w
-            changes += 1
+            w = nth * math.exp(-decay * max(0, newest - ts)) if decay else nth
+            nth *= step
+            out.total += w
+            out.changes += 1
             for other in names:
                 if other == target:
                     continue
-                weight[other] += w
-                support[other] += 1
-                if ts > last.get(other, -1):
-                    last[other] = ts
-        if not total:
-            return []
+                out.weight[other] = out.weight.get(other, 0.0) + w
+                out.support[other] = out.support.get(other, 0) + 1
+                if ts > out.last.get(other, -1):
+                    out.last[other] = ts
+        return out
+
+    def _recent(
+        self, files_of: list[tuple[str, ...]], window: int
+    ) -> tuple[dict[str, float], dict[str, int], int]:
+        """Over the newest `window` (not too large) commits: a recency score per file in 0..1 (a commit
+        weighs linearly less the older it is), how many of those commits touched it, and how many there were."""
+        score: dict[str, float] = {}
+        count: dict[str, int] = {}
+        seen = 0
+        for names in files_of:
+            if seen >= window:
+                break
+            if len(names) > self.max_files:
+                continue
+            w = (window - seen) / window
+            seen += 1
+            for name in names:
+                score[name] = score.get(name, 0.0) + w
+                count[name] = count.get(name, 0) + 1
+        norm = sum((window - i) / window for i in range(seen)) or 1.0
+        return {p: v / norm for p, v in score.items()}, count, seen
+
+    def related(
+        self,
+        path: str,
+        k: int = 5,
+        include_deleted: bool = False,
+        ranking: Ranking | None = None,
+        **overrides: Any,
+    ) -> list[Related]:
+        """The `k` files most likely to change with `path`, best first. `ranking` (default `Ranking()`)
+        weighs the signals; keyword `overrides` replace single fields (`min_support=2`)."""
+        opts = replace(ranking or DEFAULT_RANKING, **overrides) if overrides else ranking or DEFAULT_RANKING
+        files_of, by_file, alive, _, _ = self._build()
+        target = self.canonical(path)
+        own = self._coupling(target, files_of, by_file, opts.change_half_life)
         folder = target.rpartition("/")[0]
-        candidates = [
-            p for p in weight if support[p] >= min_support and (include_deleted or alive.get(p, False))
-        ]
-        bonus: dict[str, float] = {}
-        if test_pair_bonus:
+
+        def wanted(p: str) -> bool:
+            return p != target and (include_deleted or alive.get(p, False))
+
+        score: dict[str, float] = {}
+        why: dict[str, list[str]] = defaultdict(list)
+        for p, w in own.weight.items():
+            if own.support[p] >= opts.min_support and wanted(p):
+                score[p] = w / own.total
+        partners: list[str] = []
+        if opts.test_pair_bonus or opts.transitive_weight:
             stems = _partner_stems(target)
-            for p in by_file:
-                if alive.get(p, False) and p != target and _is_partner(target, p, stems):
-                    bonus[p] = test_pair_bonus
-                    if p not in weight:
-                        candidates.append(p)
-                        last[p] = 0
-        score = {p: weight.get(p, 0.0) / total + bonus.get(p, 0.0) for p in candidates}
+            partners = [
+                p for p in by_file if alive.get(p, False) and p != target and _is_partner(target, p, stems)
+            ]
+        label = "the module it tests" if "test" in _stem(target) else "its test file"
+        if opts.test_pair_bonus:
+            for p in partners:
+                score[p] = score.get(p, 0.0) + opts.test_pair_bonus
+                why[p].append(label)
+        if opts.transitive_weight:  # what the test (or the tested module) usually changes with
+            for partner in partners[:2]:
+                via = self._coupling(partner, files_of, by_file, opts.change_half_life)
+                if not via.total:
+                    continue
+                for p, w in via.weight.items():
+                    if via.support[p] < opts.min_support or not wanted(p):
+                        continue
+                    score[p] = score.get(p, 0.0) + opts.transitive_weight * w / via.total
+                    why[p].append(
+                        f"changed with {partner} ({label}) in {via.support[p]} of {via.changes} commits"
+                    )
+        recent, recent_count, seen = (
+            self._recent(files_of, opts.recent_commits) if opts.recent_commits else ({}, {}, 0)
+        )
+        cold = max(0.0, 1.0 - own.changes / opts.cold_start_changes) if opts.cold_start_changes else 0.0
+        for p, r in recent.items():
+            if not wanted(p):
+                continue
+            same_folder = p.rpartition("/")[0] == folder
+            bonus = opts.recency_weight * r + (opts.cold_start_weight * cold * r if same_folder else 0.0)
+            if not bonus:
+                continue
+            score[p] = score.get(p, 0.0) + bonus
+            how = f"changed in {recent_count[p]} of the last {seen} commits"
+            if cold and same_folder and opts.cold_start_weight:
+                how += f", in the same folder ({target} has {own.changes} commit{'s' if own.changes != 1 else ''})"
+            why[p].append(how)
+        if opts.folder_bonus:
+            for p in score:
+                if p.rpartition("/")[0] == folder:
+                    score[p] += opts.folder_bonus
+                    why[p].append("in the same folder")
+        candidates = [p for p in score if score[p] > 0]
         candidates.sort(
             key=lambda p: (
                 -round(score[p], 9),
-                -support[p],
+                -own.support.get(p, 0),
                 p.rpartition("/")[0] != folder,
-                -last[p],
+                -own.last.get(p, 0),
                 p,
             )
         )
         out = []
         for p in candidates[: max(0, k)]:
-            reasons: tuple[str, ...] = (f"changed together in {support[p]} of {changes} commits",)
-            if support[p]:
-                reasons += (f"last together {time.strftime('%Y-%m-%d', time.gmtime(last[p]))}",)
-            if p in bonus:
-                reasons += ("its test file" if "test" not in _stem(target) else "the module it tests",)
-            out.append(Related(p, min(1.0, score[p]), support[p], changes, last[p], reasons))
+            support = own.support.get(p, 0)
+            reasons: list[str] = []
+            if own.changes and (support or not why[p]):
+                reasons.append(f"changed together in {support} of {own.changes} commits")
+            if support:
+                reasons.append(f"last together {time.strftime('%Y-%m-%d', time.gmtime(own.last[p]))}")
+            reasons += why[p]
+            out.append(
+                Related(p, min(1.0, score[p]), support, own.changes, own.last.get(p, 0), tuple(reasons))
+            )
         return out
 
     # ------------------------------------------------------------------ incremental
@@ -275,5 +399,5 @@ def related(
     **options: Any,
 ) -> list[Related]:
     """Mine and rank in one call (`path` relative to the repository root, with `/`)."""
-    ranking = {key: options.pop(key) for key in ("min_support", "test_pair_bonus") if key in options}
+    ranking = {key: options.pop(key) for key in Ranking.names() if key in options}
     return mine(root, at=at, **options).related(path, k=k, **ranking)

@@ -194,7 +194,7 @@ def analyze(
     failures: list[FailedFunction] = []
     functions = measure_functions(doc, cache, failures)
     findings = function_findings(doc, functions, settings)
-    findings.extend(performance.findings(doc, settings, cache))  # SA4xx, cached per function text too
+    findings.extend(performance.findings(doc, settings, cache, functions))  # SA4xx, cached per function text too
 
     markers, suppressions = scan_comments(doc, settings.debt_markers)
     if doc.language != "python":

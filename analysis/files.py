@@ -534,6 +534,7 @@ def analyze_path(
     metrics: bool = False,
     maintainability: bool | None = None,
     keep_document: bool = False,
+    readers: tuple[str, ...] = (),
 ) -> FileReport:
     """Read, parse and analyse one file.
 
@@ -541,6 +542,8 @@ def analyze_path(
     `metrics` is asked for; `maintainability` forces it on or off. `root` is accepted for symmetry with
     `discover` (results carry the path as given). Unexpected errors propagate: the caller decides.
     The result is complete (functions, suppressed findings): a caller that ships it elsewhere trims it.
+    `readers`: further readers of the tree (shared_query parts) the caller will run on the kept document:
+    a Python file's tree is then queried once for them all (and left primed; the caller releases it).
     """
     from .document import Document, dialect_for
     from .engine import analyze
@@ -558,6 +561,10 @@ def analyze_path(
     want_mi = maintainability if maintainability is not None else (metrics or settings.enabled("SA202"))
     # radon's MI reads Python only; JavaScript and TypeScript files have none
     doc = Document(data, dialect)
+    if readers and dialect == "python":
+        from . import shared_query
+
+        shared_query.prime(doc.tree, ("scan", *readers, *(("halstead",) if want_mi else ())))
     mi = maintainability_index(text, tree=doc.tree) if want_mi and dialect == "python" else None
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)

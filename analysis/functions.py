@@ -15,6 +15,7 @@ from functools import cache
 
 import tree_sitter
 
+from . import shared_query
 from .document import Document, language
 from .js_metrics import FUNCTION_TYPES as _JS_FUNCTION_TYPES
 from .model import Metrics
@@ -25,10 +26,13 @@ _JS_SCAN = (
 )
 
 
+PYTHON_SCAN = "(function_definition name: (identifier) @name) @def\n(comment) @c"
+
+
 @cache
 def _scan_query(lang: str) -> tree_sitter.Query:
     if lang == "python":
-        return tree_sitter.Query(language(lang), "(function_definition name: (identifier) @name) @def\n(comment) @c")
+        return tree_sitter.Query(language(lang), PYTHON_SCAN)
     return tree_sitter.Query(language(lang), _JS_SCAN)
 
 
@@ -59,7 +63,9 @@ def scan(doc: Document) -> TreeScan:
     if cached is not None and cached[0] is doc.tree:
         return cached[1]
     dialect = getattr(doc, "dialect", doc.language)
-    caps = tree_sitter.QueryCursor(_scan_query(dialect)).captures(doc.tree.root_node)
+    caps = shared_query.captures(doc.tree, "scan") if dialect == "python" else None
+    if caps is None:
+        caps = tree_sitter.QueryCursor(_scan_query(dialect)).captures(doc.tree.root_node)
     comments = caps.get("c", [])
     comments.sort(key=_start)
     if dialect == "python":

@@ -41,6 +41,7 @@ from functools import cache
 
 import tree_sitter
 
+from . import shared_query
 
 _EXTRAS = frozenset({"comment", "line_continuation"})  # named nodes that may sit anywhere
 
@@ -112,7 +113,9 @@ def counts(tree: tree_sitter.Tree) -> tuple[int, int, int, int, int]:
     if root.has_error:
         raise Unmapped("syntax error (ERROR or MISSING node)")
     query, order = _query()
-    captures = tree_sitter.QueryCursor(query).captures(root)
+    captures = shared_query.captures(tree, "halstead")
+    if captures is None:
+        captures = tree_sitter.QueryCursor(query).captures(root)
     _validate(captures)
 
     events: list[tuple[int, int, int, tree_sitter.Node]] = []

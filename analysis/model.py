@@ -75,6 +75,7 @@ class Metrics:
     params: int
     depth: int
     deepest: tuple[int, int] | None = None
+    loops: int = 0  # loops and comprehensions in the body, nested definitions' included (SA4xx need one)
 
 
 @dataclass(frozen=True, slots=True)

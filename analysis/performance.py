@@ -502,15 +502,24 @@ def _side_cache(cache: FunctionCache) -> FunctionCache:
     return side
 
 
-def findings(doc: Document, settings: Settings, cache: FunctionCache | None = None) -> list[Finding]:
-    """SA4xx findings of a Python document; each function's hits come from `cache` when its text is known."""
+def findings(
+    doc: Document, settings: Settings, cache: FunctionCache | None = None, functions: list[Any] | None = None
+) -> list[Finding]:
+    """SA4xx findings of a Python document; each function's hits come from `cache` when its text is known.
+    `functions`: the document's measured functions (engine.measure_functions), whose loop counts spare the
+    loopless ones a walk."""
     if doc.language != "python" or not any(settings.enabled(r) for r in RULE_IDS):
         return []
     side = _side_cache(cache) if cache is not None else None
     source = doc.source
     out: list[Finding] = []
     uses: frozenset[str] | None = None
+    # functions known to hold no loop (most of them) are left out: every pattern needs one. They are known by
+    # the line they start on (two cannot share one), which is tree-sitter's row unless a CR ends lines.
+    loopless = set() if b"\r" in source else {f.range.start.line for f in functions or () if not f.metrics.loops}
     for func, _name in iter_functions(doc):
+        if func.start_point.row in loopless:
+            continue
         if side is None or func.has_error:  # as for metrics: recovery inside an error depends on the text around
             hits = function_hits(func)
         else:

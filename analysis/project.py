@@ -83,6 +83,15 @@ def file_facts(
     `partial`), and (when `extract`) its import records and, given its dotted `module` name, its symbols,
     in `extractions` under the keys the import graph and the symbol index cache them by. Never raises for
     the file's content; unexpected failures propagate."""
+    from . import shared_query
+
+    try:
+        return _file_facts(os.fspath(path), rel, module, settings, analyse, extract)
+    finally:
+        shared_query.release()  # the primed tree (see analyze_path's `readers`) is not kept past its file
+
+
+def _file_facts(name: str, rel: str, module: str | None, settings: Settings, analyse: bool, extract: bool) -> FileFacts:
     from . import files
     from .document import Document, dialect_for
     from .imports.extract import cache_key as imports_key
@@ -91,11 +100,11 @@ def file_facts(
     from .symbols.extract import cache_key as symbols_key
     from .symbols.extract import tree_symbols
 
-    name = os.fspath(path)
     facts = FileFacts(rel, language=language_of(name) or "python", partial=not analyse)
     doc = None
     if analyse:
-        report = files.analyze_path(path, settings, keep_document=True)
+        readers = (("imports", "symbols") if module is not None else ("imports",)) if extract else ()
+        report = files.analyze_path(name, settings, keep_document=True, readers=readers)
         if report.result is None:
             facts.skip_reason = report.skip_reason or "unreadable"
             return facts
@@ -113,7 +122,7 @@ def file_facts(
         ]
         data = doc.source
     else:
-        data, reason = files.read_source(path, settings.max_file_size)
+        data, reason = files.read_source(name, settings.max_file_size)
         if data is None:
             facts.skip_reason = reason or "unreadable"
             return facts

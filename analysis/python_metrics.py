@@ -97,9 +97,9 @@ def compute_metrics(func: tree_sitter.Node) -> Metrics:
     name = name_node.text if name_node is not None else None
     body = func.child_by_field_name("body")
     if body is None:
-        cyclomatic, cognitive, depth, deepest_block = 1, 0, 0, None
+        cyclomatic, cognitive, depth, deepest_block, loops = 1, 0, 0, None, 0
     else:
-        cyclomatic, cognitive, depth, deepest_block = _walk(body, name or b"")
+        cyclomatic, cognitive, depth, deepest_block, loops = _walk(body, name or b"")
     deepest = None
     if deepest_block is not None:
         point = _first_statement(deepest_block).start_point
@@ -111,10 +111,11 @@ def compute_metrics(func: tree_sitter.Node) -> Metrics:
         params=_params(func.child_by_field_name("parameters")),
         depth=depth,
         deepest=deepest,
+        loops=loops,
     )
 
 
-def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitter.Node | None]:
+def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitter.Node | None, int]:
     kinds = _KIND
     depth_owners = _DEPTH_OWNERS
     nest_owners = _NEST_OWNERS
@@ -124,6 +125,7 @@ def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitt
     cog = 0  # cognitive
     max_depth = 0
     deepest_block = None
+    loops = 0
     bool_members: set[tuple[int, int]] = set()
 
     # Walk state, saved in a frame by a node that changes it and restored when that node is left.
@@ -137,7 +139,7 @@ def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitt
 
     cursor = body.walk()
     if not cursor.goto_first_child():
-        return cc, cog, max_depth, deepest_block
+        return cc, cog, max_depth, deepest_block, loops
     d = 1  # cursor depth below `body`
     while True:
         node = cursor.node
@@ -204,12 +206,14 @@ def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitt
                 push((d, nest, depth, cc_on, owner, in_class))
                 owner = k
             elif k == _LOOP:
+                loops += 1
                 if cc_on:
                     cc += 1
                 cog += 1 + nest
                 push((d, nest, depth, cc_on, owner, in_class))
                 owner = k
             elif k == _COMPREHENSION:
+                loops += 1
                 if cc_on:
                     for child in node.children:
                         ct = child.type
@@ -270,7 +274,7 @@ def _walk(body: tree_sitter.Node, name: bytes) -> tuple[int, int, int, tree_sitt
             cursor.goto_parent()
             d -= 1
             if d == 0:
-                return cc, cog, max_depth, deepest_block
+                return cc, cog, max_depth, deepest_block, loops
 
 
 def _bool_sequences(root: tree_sitter.Node, members: set[tuple[int, int]]) -> int:

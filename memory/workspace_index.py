@@ -30,6 +30,7 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -171,6 +172,10 @@ def _facts_task(item: tuple[str, str, str | None, bool]) -> FileFacts:
         return FileFacts(rel, error=f"{exc.__class__.__name__}: {exc}")
 
 
+def _facts_chunk(items: list[tuple[str, str, str | None, bool]]) -> list[FileFacts]:
+    return [_facts_task(item) for item in items]
+
+
 def run_parallel(
     todo: list[tuple[str, str, str | None, bool]],
     workers: int,
@@ -178,18 +183,36 @@ def run_parallel(
     cancel: Cancel | None,
     mp_context: Any = None,
     extract: bool = True,
+    inline: bool = False,
 ) -> Iterator[FileFacts]:
-    """`file_facts` of each item in `workers` processes, in order; stops early when `cancel()` says so."""
+    """`file_facts` of each item in `workers` processes, in order; stops early when `cancel()` says so.
+
+    `inline`: this process is one of the workers (the command line, where nothing else needs it): it takes
+    chunks from the front of the list while `workers - 1` processes take them from the back, so nothing it
+    analyses is pickled and one process fewer starts. Results then come in no particular order."""
     _preload()  # forked workers inherit what is imported here instead of each importing it again
     chunksize = max(1, min(16, len(todo) // (workers * 8)))
     pool = ProcessPoolExecutor(
-        max_workers=workers, initializer=_init_worker, initargs=(settings, extract), mp_context=mp_context
+        max_workers=workers - inline, initializer=_init_worker, initargs=(settings, extract), mp_context=mp_context
     )
     try:
-        for facts in pool.map(_facts_task, todo, chunksize=chunksize):
+        if not inline:
+            for facts in pool.map(_facts_task, todo, chunksize=chunksize):
+                if cancel is not None and cancel():
+                    return
+                yield facts
+            return
+        chunks = deque(todo[i : i + chunksize] for i in range(0, len(todo), chunksize))
+        pending: deque[Any] = deque()
+        while chunks or pending:
             if cancel is not None and cancel():
                 return
-            yield facts
+            while chunks and len(pending) < 2 * (workers - 1):
+                pending.append(pool.submit(_facts_chunk, chunks.pop()))
+            if pending and (pending[0].done() or not chunks):
+                yield from pending.popleft().result()
+            elif chunks:
+                yield from _facts_chunk(chunks.popleft())
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 
@@ -210,10 +233,12 @@ class ProjectIndex:
         jobs: int = 0,
         mp_context: Any = None,
         extract: bool | None = None,
+        inline: bool = False,
     ) -> None:
         self.root = Path(os.path.abspath(root))
         self._prefix = str(self.root).rstrip(os.sep) + os.sep
         self.mp_context = mp_context  # multiprocessing context of the worker processes (None: the default)
+        self.inline = inline  # this process analyses files too (see run_parallel): for a process that has nothing else to do
         self.settings = settings
         self.memory = memory
         self.jobs = jobs
@@ -399,6 +424,9 @@ class ProjectIndex:
             except OSError:
                 pass
             files[facts.rel] = facts
+        if self.inline:  # results came in any order: keep the walk's (the stored state and outputs follow it)
+            order = {self.rel(p): i for i, p in enumerate(paths)}
+            files = dict(sorted(files.items(), key=lambda item: order.get(item[0], len(order))))
         if cancel is not None and cancel():
             report.cancelled = True
             self._cache.flush()
@@ -439,7 +467,7 @@ class ProjectIndex:
                     return
                 yield _facts_task(item)
             return
-        yield from run_parallel(todo, workers, self.settings, cancel, self.mp_context, self.extract)
+        yield from run_parallel(todo, workers, self.settings, cancel, self.mp_context, self.extract, self.inline)
 
     # ---- workspace findings ----
     def _state_digest(self, manifest: dict[str, tuple[int, int, str]]) -> str:
@@ -496,8 +524,12 @@ class ProjectIndex:
 
         self.store  # noqa: B018
         walked = self._discovered
-        self.graph = build_graph(self.root, self.settings, language="all", cache=self._cache, discovered=walked)
-        self.symbols = WorkspaceIndex.build(self.root, walked, settings=self.settings, cache=self._cache)
+        # files this index read: their extractions are found by the digest it has, without reading them again
+        digests = {str(self.root / rel): facts.digest for rel, facts in self.files.items() if facts.digest}
+        self.graph = build_graph(
+            self.root, self.settings, language="all", cache=self._cache, discovered=walked, digests=digests
+        )
+        self.symbols = WorkspaceIndex.build(self.root, walked, settings=self.settings, cache=self._cache, digests=digests)
         self._cache.flush()
 
     def ensure_models(self) -> None:

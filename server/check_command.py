@@ -48,7 +48,7 @@ def check_indexed(run: Any, args: argparse.Namespace) -> None:
                     cli._eprint(f"{cli.PROG}: warning: {problem}")
                 settings = settings.with_rules(cli._flatten(args.select) or None, cli._flatten(args.ignore) or None)
             memory = None if args.no_cache else ProjectMemory(root)
-            index = ProjectIndex(root, settings, memory=memory, jobs=run.jobs)
+            index = ProjectIndex(root, settings, memory=memory, jobs=run.jobs, inline=True)
             # the root itself was asked for: its walk is the index's walk, done once
             walked = paths if whole_root and root == run.root and len(by_root) == 1 else None
             refreshed = index.refresh(

@@ -11,6 +11,7 @@ format's summary.
 from __future__ import annotations
 
 import argparse
+import gc
 import json
 import logging
 import os
@@ -529,14 +530,26 @@ COMMANDS.update(history_commands.COMMANDS)
 COMMANDS.update(review_commands.COMMANDS)
 
 
+# A command holds the facts of a whole project (millions of small objects, nearly all alive to the end):
+# with the default (700, 10, 10) the cyclic collector walks them again and again, 7 % of a cold `check` on
+# django. Fewer collections for the length of one command; the server keeps Python's defaults.
+GC_THRESHOLD = (50_000, 50, 100)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the exit code (the console script exits with it)."""
     args_list = list(sys.argv[1:] if argv is None else argv)
     try:
         args = build_parser().parse_args(_normalise_argv(args_list))
-        if args.command != "serve":
-            _setup_logging()
-        return COMMANDS[args.command](args)
+        if args.command == "serve":
+            return COMMANDS[args.command](args)
+        _setup_logging()
+        threshold = gc.get_threshold()
+        gc.set_threshold(*GC_THRESHOLD)
+        try:
+            return COMMANDS[args.command](args)
+        finally:
+            gc.set_threshold(*threshold)
     except UsageError as exc:
         _eprint(f"{PROG}: error: {exc}")
         return 2

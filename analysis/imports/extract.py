@@ -36,9 +36,11 @@ def tree_imports(tree: tree_sitter.Tree, source: bytes, dialect: str) -> list[Im
     return js_imports(tree, source, dialect)
 
 
-def cache_key(path: str | os.PathLike[str], source: bytes) -> str:
-    """A key under which `file_imports(path, source)` may be stored and reused."""
-    digest = hashlib.blake2b(source, digest_size=20).hexdigest()
+def cache_key(path: str | os.PathLike[str], source: bytes | None = None, *, digest: str | None = None) -> str:
+    """A key under which `file_imports(path, source)` may be stored and reused (`digest`: the source's
+    blake2b-160 hex digest, when the caller has it instead of the source)."""
+    if digest is None:
+        digest = hashlib.blake2b(source or b"", digest_size=20).hexdigest()
     return f"imports/{EXTRACTOR_VERSION}/{dialect_of(os.fspath(path))}/{digest}"
 
 

@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import os
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Iterator, MutableMapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -369,6 +369,7 @@ class _Builder:
         self.skipped: list[tuple[str, str]] = []
         self.py_index: PythonModules | None = None
         self.discovered: list[Path] | None = None  # the project's files, when the caller walked it already
+        self.digests: Mapping[str, str] = {}  # absolute path -> content digest, for files the caller read already
         self.js: tuple[JsResolver, dict[str, str], dict[str, str]] | None = None  # resolver, name_of, path by name
 
     def rel(self, path: str | os.PathLike[str]) -> str:
@@ -393,6 +394,12 @@ class _Builder:
         results: dict[Path, list[ImportRecord]] = {}
         todo: list[tuple[Path, bytes, str]] = []
         for path in paths:
+            known = self.digests.get(str(path)) if self.cache is not None else None
+            if known is not None:  # the caller read this file already: no need to read it again for its key
+                cached = self.cache.get(cache_key(path, digest=known))  # type: ignore[union-attr]
+                if cached is not None:
+                    results[path] = list(cached)
+                    continue
             data, reason = _files.read_source(path, self.settings.max_file_size)
             if data is None:
                 self.skip(path, reason or "unreadable")
@@ -554,6 +561,7 @@ def build_graph(
     on_skip: OnSkip | None = None,
     cache: ImportsCache | None = None,
     discovered: Iterable[str | os.PathLike[str]] | None = None,
+    digests: Mapping[str, str] | None = None,
 ) -> ImportGraph:
     """The import graph of the project at `root` (the folder an editor opens).
 
@@ -563,7 +571,8 @@ def build_graph(
     anything else are then external. `cache`: any mapping; extraction results are stored under
     `extract.cache_key` and reused (values are tuples of `ImportRecord`). `discovered`: the project's files
     as `files.discover([root], settings, root)` lists them, when the caller walked the tree already.
-    Raises ValueError for an unknown `language`.
+    `digests`: absolute path -> blake2b-160 hex digest of files the caller has just read (their cached
+    records are then found without reading them again). Raises ValueError for an unknown `language`.
     """
     if language not in LANGUAGE_CHOICES:
         raise ValueError(f"language must be one of {', '.join(LANGUAGE_CHOICES)}, not {language!r}")
@@ -574,6 +583,7 @@ def build_graph(
     builder = _Builder(root_path, settings, on_skip, cache)
     if discovered is not None:
         builder.discovered = [Path(os.path.abspath(p)) for p in discovered]
+    builder.digests = digests or {}
     if language in ("python", "all"):
         builder.python(python_import_roots(root_path, import_roots), packages)
     if language != "python":

@@ -35,12 +35,14 @@ Resolution (`resolve`), grimp's rule for each imported name:
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import tree_sitter
 
+from .. import shared_query
 from .languages import query
 from .records import ImportRecord
 
@@ -49,8 +51,10 @@ _QUERY = "[(import_statement) (import_from_statement) (future_import_statement)]
 
 def python_imports(tree: tree_sitter.Tree, source: bytes) -> list[ImportRecord]:
     """The imports of a parsed Python file, in source order."""
-    cursor = tree_sitter.QueryCursor(query("python", _QUERY))
-    nodes = cursor.captures(tree.root_node).get("import", [])
+    caps = shared_query.captures(tree, "imports")
+    if caps is None:
+        caps = tree_sitter.QueryCursor(query("python", _QUERY)).captures(tree.root_node)
+    nodes = caps.get("import", [])
     nodes.sort(key=lambda n: n.start_byte)
     out: list[ImportRecord] = []
     for node in nodes:
@@ -175,12 +179,13 @@ class PythonModules:
 
     def _add_root(self, root: Path, files: list[Path]) -> None:
         rels: list[tuple[list[str], Path]] = []
+        top = os.path.normpath(root)
+        base = "" if top == "." else os.path.join(top, "")  # string work: Path.relative_to is slow over 10 k files
         for path in files:
-            try:
-                rel = Path(path).relative_to(root)
-            except ValueError:
+            text = os.path.normpath(path)
+            if not text.startswith(base):
                 continue
-            rels.append((list(rel.parts), Path(path)))
+            rels.append((text[len(base) :].split(os.sep), path if isinstance(path, Path) else Path(path)))
         init_dirs = {tuple(parts[:-1]) for parts, _ in rels if parts[-1] in ("__init__.py", "__init__.pyi")}
         chosen: dict[str, tuple[Path, bool]] = {}
         namespaces: dict[str, Path] = {}

@@ -17,6 +17,7 @@ from pathlib import PurePath
 
 import tree_sitter
 
+from .. import shared_query
 from ..imports.languages import parser, query
 from ..text import LineIndex, utf16_len
 from .model import Assignment, Call, Definition, FileSymbols, ImportBinding, Span
@@ -62,9 +63,13 @@ def is_test_path(path: str | os.PathLike[str]) -> bool:
     return "tests" in folders or (bool(folders) and folders[0] in TOP_TEST_DIRS)
 
 
-def cache_key(module_name: str, path: str | os.PathLike[str], source: bytes) -> str:
-    """A key under which `file_symbols(module_name, path, source)` may be stored and reused."""
-    digest = hashlib.blake2b(source, digest_size=20).hexdigest()
+def cache_key(
+    module_name: str, path: str | os.PathLike[str], source: bytes | None = None, *, digest: str | None = None
+) -> str:
+    """A key under which `file_symbols(module_name, path, source)` may be stored and reused (`digest`: the
+    source's blake2b-160 hex digest, when the caller has it instead of the source)."""
+    if digest is None:
+        digest = hashlib.blake2b(source or b"", digest_size=20).hexdigest()
     return f"symbols/{SYMBOLS_VERSION}/{module_name}/{PurePath(os.fspath(path)).as_posix()}/{digest}"
 
 
@@ -124,7 +129,9 @@ class _Extractor:
 
     def run(self, path: str, tree: tree_sitter.Tree) -> FileSymbols:
         src = self.source
-        caps = tree_sitter.QueryCursor(query("python", _QUERY)).captures(tree.root_node)
+        caps = shared_query.captures(tree, "symbols")
+        if caps is None:
+            caps = tree_sitter.QueryCursor(query("python", _QUERY)).captures(tree.root_node)
         get = caps.get
         def_nodes = sorted(get("def", []), key=_start)
         starts = [n.start_byte for n in def_nodes]

@@ -135,6 +135,7 @@ class WorkspaceIndex:
         cache: SymbolsCache | None = None,
         entry_points: Sequence[str] | None = None,
         on_skip: _files.OnSkip | None = None,
+        digests: Mapping[str, str] | None = None,
     ) -> WorkspaceIndex:
         """Index the `.py` files under `root` (walked as `files.discover` walks: `.gitignore`, the
         configuration's `exclude`, tool folders skipped), or exactly `files` when given.
@@ -144,6 +145,8 @@ class WorkspaceIndex:
         and reused. `entry_points`: `module:attr` strings that count as used; by default read from
         `root/pyproject.toml` (`[project.scripts]`, `[project.gui-scripts]`, `[project.entry-points.*]`,
         `[tool.poetry.scripts]`, `[tool.poetry.plugins.*]`) and `root/setup.cfg` (`[options.entry_points]`).
+        `digests`: absolute path -> blake2b-160 hex digest of files the caller has just read: their cached
+        symbols are then found without reading them again.
         """
         settings = settings or Settings()
         root_path = Path(os.path.abspath(root))
@@ -167,12 +170,18 @@ class WorkspaceIndex:
         names = module_names(root_path, paths, import_roots)
         out: list[FileSymbols] = []
         for path in paths:
+            rel = _rel(path, root_path)
+            module = names[path]
+            known = digests.get(str(path)) if digests and cache is not None else None
+            if known is not None:
+                found = cache.get(cache_key(module, rel, digest=known))  # type: ignore[union-attr]
+                if found is not None:
+                    out.append(found)
+                    continue
             data, reason = _files.read_source(path, settings.max_file_size)
             if data is None:
                 skip(path, reason or "unreadable")
                 continue
-            rel = _rel(path, root_path)
-            module = names[path]
             key = cache_key(module, rel, data) if cache is not None else ""
             found = cache.get(key) if cache is not None else None
             if found is None:

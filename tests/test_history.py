@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import pickle
@@ -10,7 +11,8 @@ import sys
 from pathlib import Path
 
 import pytest
-from sophia_artemis.analysis.history import HistoryError, Ranking, mine, mine_since, related
+from sophia_artemis.analysis.history import HistoryCancelled, HistoryError, Ranking, mine, mine_since, related
+from sophia_artemis.analysis.history import git as hgit
 from sophia_artemis.analysis.history.git import parse_log
 from sophia_artemis.server.cli import main
 
@@ -152,6 +154,25 @@ def test_parse_log_renames_and_empty_commits() -> None:
         ("M", "x.py", None),
     ]
     assert commits[1].changes == ()
+
+
+def test_log_is_streamed_in_chunks_with_progress_and_can_be_cancelled(
+    repo: tuple[Path, dict[str, str]],
+) -> None:
+    root, shas = repo
+    whole = hgit.log(root, ["HEAD"])
+    assert hgit.count(root, ["HEAD"]) == len(whole) == 8
+    assert hgit.count(root, ["HEAD"], [shas["c5"]]) == 3
+    seen: list[tuple[int, int]] = []
+    streamed = hgit.log(root, ["HEAD"], progress=lambda done, total: seen.append((done, total)), chunk=64)
+    assert streamed == whole  # the same commits, parsed a few at a time
+    assert len(seen) > 2 and seen[-1] == (8, 8)
+    assert all(a[0] <= b[0] for a, b in itertools.pairwise(seen)) and {t for _, t in seen} == {8}
+    calls = iter(range(100))
+    with pytest.raises(HistoryCancelled):
+        hgit.log(root, ["HEAD"], cancel=lambda: next(calls) >= 1, chunk=64)  # stop after the second chunk
+    with pytest.raises(HistoryError, match="bad revision|unknown revision|ambiguous"):
+        hgit.log(root, ["no-such-rev"], chunk=64)
 
 
 def test_cli_json_shape(

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from sophia_artemis.analysis.history import coupling, mine
-from sophia_artemis.memory.history_store import project_history
+import pytest
+from sophia_artemis.analysis.history import HistoryCancelled, coupling, mine
+from sophia_artemis.memory.history_store import plan_history, project_history
 from sophia_artemis.memory.project import ProjectMemory
-
 from test_history import _commit, _git, _touch
 
 
@@ -26,9 +26,9 @@ def test_only_new_commits_are_read_and_a_rewrite_mines_again(tmp_path, monkeypat
     calls: list[tuple] = []
     real_log = coupling.git.log
 
-    def spy(top, revs, exclude=()):
+    def spy(top, revs, exclude=(), **reading):
         calls.append((tuple(revs), tuple(exclude)))
-        return real_log(top, revs, exclude=exclude)
+        return real_log(top, revs, exclude=exclude, **reading)
 
     monkeypatch.setattr(coupling.git, "log", spy)
     first = project_history(root, memory)
@@ -55,3 +55,36 @@ def test_without_a_memory_it_is_plain_mining(tmp_path):
     _touch(root, "a.py", tag="1")
     _commit(root, 0, "c0")
     assert _summary(project_history(Path(root))) == _summary(mine(root))
+
+
+def test_plan_counts_what_is_to_read_and_a_cancelled_read_stores_nothing(tmp_path):
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    assert plan_history(root).mode == "empty" and project_history(root).commits == []
+    for day in range(5):
+        _touch(root, "a.py", f"f{day}.py", tag=str(day))
+        _commit(root, day, f"c{day}")
+    memory = ProjectMemory(root, directory=tmp_path / "memory")
+    plan = plan_history(root, memory)
+    assert (plan.mode, plan.to_read) == ("full", 5)
+    with pytest.raises(HistoryCancelled):
+        plan.run(cancel=lambda: True)
+    assert memory.cache_get(plan.key) is None  # nothing half-read was kept
+
+    seen: list[tuple[int, int]] = []
+    first = plan_history(root, memory).run(progress=lambda done, total: seen.append((done, total)))
+    assert len(first.commits) == 5 and seen[-1] == (5, 5)
+    assert plan_history(root, memory).mode == "stored"
+
+    for day in range(5, 8):
+        _touch(root, "a.py", tag=str(day))
+        _commit(root, day, f"c{day}")
+    plan = plan_history(root, memory)
+    assert (plan.mode, plan.to_read) == ("extend", 3)
+    with pytest.raises(HistoryCancelled):
+        plan.run(cancel=lambda: True)
+    again = plan_history(root, memory)  # the stored history still ends at the old head
+    assert (again.mode, again.to_read) == ("extend", 3)
+    assert _summary(again.run()) == _summary(mine(root))
+    memory.close()

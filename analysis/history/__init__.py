@@ -14,7 +14,7 @@ from sophia_artemis.analysis.history.coupling import (
     mine_since,
     related,
 )
-from sophia_artemis.analysis.history.git import Change, Commit, HistoryError, toplevel
+from sophia_artemis.analysis.history.git import Change, Commit, HistoryCancelled, HistoryError, toplevel
 
 __all__ = [
     "DEFAULT_HALF_LIFE_DAYS",
@@ -25,6 +25,7 @@ __all__ = [
     "Commit",
     "FileStats",
     "History",
+    "HistoryCancelled",
     "HistoryError",
     "Ranking",
     "Related",

@@ -353,12 +353,13 @@ class History:
 
     # ------------------------------------------------------------------ incremental
 
-    def extend(self, root: Path | str, rev: str = "HEAD") -> int:
-        """Read the commits reachable from `rev` but not from the known heads; returns how many were added."""
+    def extend(self, root: Path | str, rev: str = "HEAD", **reading: Any) -> int:
+        """Read the commits reachable from `rev` but not from the known heads; returns how many were added.
+        `reading`: `progress`, `cancel`, `total` as `git.log` takes them (cancelled: unchanged, raises)."""
         target = git.resolve(root, rev)
         if target in self.heads:
             return 0
-        newer = git.log(root, [target], exclude=self.heads)
+        newer = git.log(root, [target], exclude=self.heads, **reading)
         known = {c.hash for c in self.commits}
         newer = [c for c in newer if c.hash not in known]
         self.commits = sorted(newer + self.commits, key=lambda c: -c.timestamp)
@@ -373,16 +374,18 @@ def mine(
     max_files: int = DEFAULT_MAX_FILES,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
     since: str | None = None,
+    **reading: Any,
 ) -> History:
     """Mine the history of the repository holding `root`: all of HEAD's, or with `at` only the commits
     reachable from `at`'s parents (so `at` itself and later commits never count). With `since` (a known
-    head), only the commits not reachable from it (to extend a cached History)."""
+    head), only the commits not reachable from it (to extend a cached History). `reading`: `progress`,
+    `cancel`, `total` as `git.log` takes them."""
     if at is not None:
         heads = tuple(git.parents(root, at))
     else:
         h = git.head(root)
         heads = (h,) if h else ()
-    commits = git.log(root, list(heads), exclude=[git.resolve(root, since)] if since else ())
+    commits = git.log(root, list(heads), exclude=[git.resolve(root, since)] if since else (), **reading)
     return History(commits, heads, max_files=max_files, half_life_days=half_life_days)
 
 

@@ -4,6 +4,12 @@ After each index of a folder, its history is read in a worker thread (kept in pr
 commits are mined after the first time; memory/history_store.py). Then hotspots (analysis/hotspots.py) join
 the folder's diagnostics - unopened files through the project feature's publishing, open ones as extra
 findings (source "history") - and hover on a module's first lines lists the files that usually change with it.
+
+Reading many commits (a first read of a long history: PROGRESS_MIN_COMMITS or more) shows `$/progress`
+("sophia-artemis: reading git history", commit counts, percent from `git rev-list --count`) when the client
+supports it; `git log` is streamed, so the counts are real, and the user can cancel (git is stopped, nothing
+is stored, the next index tries again). The `history` component of `sophia/status` follows the read. One
+read per folder at a time: an index that finishes meanwhile asks for one more read after it.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import time
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +25,10 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
+from .progress import WorkDone
 from .project import ProjectFeature
 from .project_views import FolderState
+from .status import component
 
 log = logging.getLogger(__name__)
 
@@ -27,6 +36,8 @@ RELATED = "sophia.related"
 SOURCE = "history"
 HOVER_LINES = 2  # hover on a module's first lines shows its companions
 COMPANIONS_SHOWN = 5
+PROGRESS_MIN_COMMITS = 100  # a read of fewer commits (an incremental update) shows no $/progress
+PROGRESS_TITLE = "sophia-artemis: reading git history"
 
 
 class HistoryViews:
@@ -35,16 +46,33 @@ class HistoryViews:
         self.engine = engine
         self.project = project
         self._tasks: set[asyncio.Task[None]] = set()
+        self._reading: dict[Path, asyncio.Task[None]] = {}  # folder -> its history read in flight
+        self._again: set[Path] = set()  # folders indexed again while their history was being read
+        self._stopping = False
 
     # ---- after each index ----
     def indexed(self, state: FolderState) -> None:
-        task = asyncio.get_running_loop().create_task(self._mine(state))
+        if state.folder in self._reading:
+            self._again.add(state.folder)
+            return
+        task = asyncio.get_running_loop().create_task(self._read_while_asked(state))
+        self._reading[state.folder] = task
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _read_while_asked(self, state: FolderState) -> None:
+        try:
+            while True:
+                self._again.discard(state.folder)
+                await self._mine(state)
+                if state.folder not in self._again or self._stopping:
+                    return
+        finally:
+            self._reading.pop(state.folder, None)
+
     async def _mine(self, state: FolderState) -> None:
         try:
-            found = await asyncio.to_thread(self._history, state)
+            found = await self._read(state)
         except Exception:
             log.exception("reading the git history of %s failed", state.folder)
             return
@@ -57,6 +85,70 @@ class HistoryViews:
         for doc in list(self.engine.documents.values()):
             if doc.path is not None and self.project.state_for(doc.path) is state:
                 self.engine.set_extra(doc, SOURCE, state.hotspots.get(state.index.rel(doc.path), []))
+
+    async def _read(self, state: FolderState) -> tuple[Path, Any] | None:
+        """The folder's history, read in a worker thread with progress when there is much to read; None when
+        the folder is not in a git repository or the user cancelled."""
+        from sophia_artemis.analysis.history import HistoryCancelled
+
+        planned = await asyncio.to_thread(self._plan, state)
+        if planned is None:
+            return None
+        top, plan = planned
+        status = getattr(self.project, "status", None)
+        name = component("history", state.folder, self.project.store.folders)
+        work = WorkDone(self.server, bool(self.project.progress))
+        many = plan.to_read >= PROGRESS_MIN_COMMITS
+        if many:
+            await work.begin(PROGRESS_TITLE, f"0/{plan.to_read:,} commits", percentage=0)
+            if status is not None:
+                status.report(name, "indexing", f"reading git history: 0/{plan.to_read:,} commits", 0)
+
+        def progress(done: int, total: int) -> None:
+            if not many:
+                return
+            percentage = 100 * done // total if total else 100
+            work.report(f"{done:,}/{total:,} commits", percentage, last=done >= total)
+            if status is not None:
+                message = f"reading git history: {done:,}/{total:,} commits"
+                status.report(name, "indexing", message, percentage)
+
+        def cancel() -> bool:
+            return self._stopping or work.cancelled()
+
+        started = time.perf_counter()
+        try:
+            history = await asyncio.to_thread(plan.run, progress, cancel)
+        except HistoryCancelled:
+            work.end("cancelled")
+            if status is not None:
+                message = "git history not read: cancelled (read again on the next index)"
+                status.report(name, "degraded", message)
+            log.info("reading the git history of %s was cancelled", state.folder)
+            return None
+        except Exception as exc:
+            work.end(f"failed: {exc.__class__.__name__}: {exc}")
+            if status is not None:
+                status.report(name, "degraded", f"reading git history failed: {exc}")
+            raise
+        commits = len(history.commits)
+        work.end(f"{commits:,} commits ({time.perf_counter() - started:.1f} s)")
+        if status is not None:
+            status.report(name, "ready", f"git history: {commits:,} commits")
+        log.info("git history of %s: %d commits, %d read now", state.folder, commits, plan.to_read)
+        return top, history
+
+    @staticmethod
+    def _plan(state: FolderState) -> tuple[Path, Any] | None:
+        from sophia_artemis.analysis.history import HistoryError, toplevel
+        from sophia_artemis.memory.history_store import plan_history
+
+        try:
+            top = toplevel(state.folder)
+            return top, plan_history(top, state.index.memory)
+        except HistoryError as exc:
+            log.info("no git history for %s: %s", state.folder, exc)
+            return None
 
     @staticmethod
     def _history(state: FolderState) -> tuple[Path, Any] | None:
@@ -117,6 +209,9 @@ class HistoryViews:
         state = self.project.state_for(path)
         if state is None:
             return {"version": 1, "error": f"{path} is not inside a workspace folder"}
+        reading = self._reading.get(state.folder)
+        if state.history is None and reading is not None:  # the read in flight answers (one read at a time)
+            await asyncio.shield(reading)
         if state.history is None:
             found = await asyncio.to_thread(self._history, state)
             if found is None:
@@ -126,6 +221,7 @@ class HistoryViews:
         return {"version": 1, "file": state.index.rel(path), "related": self.companions(path, k)}
 
     def shutdown(self) -> None:
+        self._stopping = True  # a read in a worker thread stops at its next chunk
         for task in list(self._tasks):
             task.cancel()
 

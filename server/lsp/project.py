@@ -25,7 +25,6 @@ import asyncio
 import hashlib
 import logging
 import time
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -38,6 +37,7 @@ from sophia_artemis.analysis.model import Finding
 from . import convert
 from .configuration import SettingsStore
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
+from .progress import WorkDone
 from .project_views import FolderState, ProjectViews
 from .status import StatusReporter, component, index_summary
 
@@ -158,45 +158,24 @@ class ProjectFeature(ProjectViews):
     async def refresh(self, folder: Path) -> None:
         state = self._state(folder)
         first = not state.ready.is_set()
-        token = str(uuid.uuid4()) if self.progress else None
         cancelled = False
-        loop = asyncio.get_running_loop()
-        if token is not None:
-            try:
-                await self.server.work_done_progress.create_async(token)
-                self.server.work_done_progress.begin(token, types.WorkDoneProgressBegin(
-                    title=f"sophia-artemis: indexing {folder.name}", cancellable=True, percentage=0,
-                    message="looking for changes"))
-            except Exception as exc:  # noqa: BLE001 - the client refused a progress token: index silently
-                log.info("no progress shown for indexing (%s)", exc)
-                token = None
-        future = self.server.work_done_progress.tokens.get(token) if token is not None else None
-        last = [0.0]
+        work = WorkDone(self.server, self.progress)
+        await work.begin(f"sophia-artemis: indexing {folder.name}", "looking for changes", percentage=0)
         name = component("index", folder, self.store.folders)
         self.status.report(name, "indexing", "indexing: looking for changes", 0)
 
         def progress(done: int, total: int, rel: str) -> None:
             self.status.report(name, "indexing", f"indexing: {done}/{total} files", 100 * done // total if total else 100)
-            if token is None:
-                return
-            now = loop.time()
-            if done != total and now - last[0] < 0.1:
-                return  # at most ten reports a second
-            last[0] = now
-            percentage = int(100 * done / total) if total else 100
-            report = types.WorkDoneProgressReport(message=f"{done}/{total} files", percentage=percentage, cancellable=True)
-            loop.call_soon_threadsafe(self.server.work_done_progress.report, token, report)
+            work.report(f"{done}/{total} files", int(100 * done / total) if total else 100, last=done == total)
 
-        def cancel() -> bool:
-            return future is not None and future.cancelled()
+        cancel = work.cancelled
 
         log.info("indexing %s", folder)
         try:
             report = await asyncio.to_thread(state.index.refresh, progress=progress, cancel=cancel)
         except Exception as exc:
             state.error = f"{exc.__class__.__name__}: {exc}"
-            if token is not None:
-                self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=f"failed: {state.error}"))
+            work.end(f"failed: {state.error}")
             raise
         cancelled = report.cancelled
         summary = (
@@ -212,8 +191,7 @@ class ProjectFeature(ProjectViews):
             log.info("not indexed: %s: %s", path, reason)
         if len(report.skipped) > SKIPS_LOGGED:
             log.info("... and %d more files or folders not indexed", len(report.skipped) - SKIPS_LOGGED)
-        if token is not None:
-            self.server.work_done_progress.end(token, types.WorkDoneProgressEnd(message=summary))
+        work.end(summary)
         if cancelled:
             self.status.report(name, "degraded", "indexing cancelled: findings of unopened files may be out of date")
             return

@@ -62,10 +62,14 @@ class HistoryPlan:
         reading: dict[str, Any] = {"progress": progress, "cancel": cancel, "total": self.to_read}
         if self.mode == "stored" and self.stored is not None:
             history = self.stored
+            if (history.max_files, history.half_life_days) == (self.max_files, self.half_life_days):
+                return history  # as it was (a History in use elsewhere keeps its derived index)
+            history = History(history.commits, history.heads)
         elif self.mode == "extend" and self.stored is not None:
-            added = self.stored.extend(self.top, self.head or "HEAD", **reading)
+            # a copy: the History passed as `known` may be answering hovers on another thread meanwhile
+            history = History(list(self.stored.commits), self.stored.heads)
+            added = history.extend(self.top, self.head or "HEAD", **reading)
             log.info("history of %s: %d new commits read", self.top, added)
-            history = self.stored
         else:
             history = mine(self.top, **reading)
             log.info("history of %s mined: %d commits", self.top, len(history.commits))
@@ -73,7 +77,6 @@ class HistoryPlan:
             _save(self.memory, self.key, history)
         history.max_files = self.max_files
         history.half_life_days = self.half_life_days
-        history._index = None
         return history
 
 
@@ -83,16 +86,19 @@ def plan_history(
     *,
     max_files: int = DEFAULT_MAX_FILES,
     half_life_days: float = DEFAULT_HALF_LIFE_DAYS,
+    known: History | None = None,
 ) -> HistoryPlan:
-    """Look at HEAD and at what `memory` (a ProjectMemory, or None for no store) kept; read nothing yet."""
+    """Look at HEAD and at what `memory` (a ProjectMemory, or None for no store) kept; read nothing yet.
+    `known`: a History of this repository already in hand (the server's last one), used instead of the
+    store's copy (which is as new, and costs a load)."""
     top = Path(top)
     key = f"history/{HISTORY_FORMAT}/{top}"
     head = git.head(top)
     options: dict[str, Any] = {"max_files": max_files, "half_life_days": half_life_days}
     if head is None:
         return HistoryPlan(top, memory, key, head, "empty", 0, **options)
-    stored = None
-    if memory is not None:
+    stored = known if isinstance(known, History) else None
+    if stored is None and memory is not None:
         try:
             stored = memory.cache_get(key)
         except Exception as exc:  # noqa: BLE001 - an unreadable entry is a miss

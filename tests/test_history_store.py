@@ -88,3 +88,27 @@ def test_plan_counts_what_is_to_read_and_a_cancelled_read_stores_nothing(tmp_pat
     assert (again.mode, again.to_read) == ("extend", 3)
     assert _summary(again.run()) == _summary(mine(root))
     memory.close()
+
+
+def test_a_known_history_is_reused_without_the_store_and_extended_as_a_copy(tmp_path, monkeypatch):
+    root = tmp_path / "repo"
+    root.mkdir()
+    _git(root, "init", "-q", "-b", "main")
+    for day in range(3):
+        _touch(root, "a.py", "b.py", tag=str(day))
+        _commit(root, day, f"c{day}")
+    memory = ProjectMemory(root, directory=tmp_path / "memory")
+    known = project_history(root, memory)
+    known.related("a.py")  # its derived index is built, as when it answers hovers
+    monkeypatch.setattr(memory, "cache_get", lambda *a, **k: pytest.fail("the store was read"))
+    same = plan_history(root, memory, known=known)
+    assert same.mode == "stored" and same.run() is known and known._index is not None
+
+    _touch(root, "a.py", "c.py", tag="new")
+    _commit(root, 5, "c5")
+    plan = plan_history(root, memory, known=known)
+    assert (plan.mode, plan.to_read) == ("extend", 1)
+    newer = plan.run()
+    assert newer is not known and len(known.commits) == 3  # the one in use is left alone
+    assert _summary(newer) == _summary(mine(root))
+    memory.close()

@@ -145,7 +145,8 @@ class HistoryViews:
 
         try:
             top = toplevel(state.folder)
-            return top, plan_history(top, state.index.memory)
+            known = state.history[1] if state.history is not None and state.history[0] == top else None
+            return top, plan_history(top, state.index.memory, known=known)
         except HistoryError as exc:
             log.info("no git history for %s: %s", state.folder, exc)
             return None

@@ -55,16 +55,17 @@ def measure_functions(
     source = doc.source
     index = doc.index
     out: list[FunctionInfo] = []
+    events = python_metrics.file_events(doc.tree)  # when the tree was primed for it (the batch path)
     for func, name_node in iter_functions(doc):
         name = name_node.text.decode("utf-8", "replace")
         try:
             # a function with a syntax error is not cached: how tree-sitter recovers inside it depends on
             # text around it too, so its own text does not decide its metrics
             if cache is None or func.has_error:
-                metrics = python_metrics.compute_metrics(func)
+                metrics = python_metrics.compute_metrics(func, events)
             else:
                 key = text_key(source[func.start_byte:func.end_byte], ANALYZER_VERSION)
-                metrics = cache.get_or_compute(key, lambda f=func: python_metrics.compute_metrics(f))
+                metrics = cache.get_or_compute(key, lambda f=func: python_metrics.compute_metrics(f, events))
         except Exception as exc:  # one analyser failing on one function must not silence the others
             qn = qualname(func, name)
             log.exception("metrics failed on function %s (line %d)", qn, func.start_point[0] + 1)

@@ -564,7 +564,7 @@ def analyze_path(
     if readers and dialect == "python":
         from . import shared_query
 
-        shared_query.prime(doc.tree, ("scan", *readers, *(("halstead",) if want_mi else ())))
+        shared_query.prime(doc.tree, ("scan", "metrics", *readers, *(("halstead",) if want_mi else ())))
     mi = maintainability_index(text, tree=doc.tree) if want_mi and dialect == "python" else None
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)

@@ -1,8 +1,8 @@
 """One pass of tree-sitter's query engine for several readers of the same Python tree.
 
-Each reader of a file (the function scan, radon's Halstead counts, the import records, the symbols) has a
+Each reader of a file (the function scan, the per-function metrics, radon's Halstead counts, the import records, the symbols) has a
 query of its own. Run one after another over a whole-project walk, the four passes cost 2.3x what one
-query made of all their patterns costs: most of a query's time is spent stepping through the tree, not
+query made of all their patterns costs (four of them): most of a query's time is spent stepping through the tree, not
 in the captures. `prime(tree, parts)` runs that combined query once; each reader then asks `captures(tree,
 part)` first and runs its own query only when the tree was not primed for it (the editor, which reads a
 tree only for what a keystroke needs, never primes).
@@ -42,10 +42,14 @@ def _part_query(part: str) -> str:
         from .symbols.extract import _QUERY
 
         return _QUERY
+    if part == "metrics":
+        from .python_metrics import QUERY
+
+        return QUERY
     raise ValueError(f"no query part {part!r}")
 
 
-PARTS = ("scan", "halstead", "imports", "symbols")
+PARTS = ("scan", "metrics", "halstead", "imports", "symbols")
 
 
 @cache

@@ -126,10 +126,10 @@ def test_maintainability_only_from_a_supplied_value():
 def test_one_failing_function_is_logged_and_the_others_still_report(monkeypatch, caplog):
     real = python_metrics.compute_metrics
 
-    def flaky(node):
+    def flaky(node, events=None):
         if node.child_by_field_name("name").text == b"boom":
             raise RuntimeError("analyser bug")
-        return real(node)
+        return real(node, events)
 
     monkeypatch.setattr(python_metrics, "compute_metrics", flaky)
     with caplog.at_level(logging.ERROR):

@@ -67,3 +67,32 @@ def test_file_facts_are_the_same_with_and_without_the_shared_pass(tmp_path: Path
     own = [file_facts(p, p.name, "pkg." + p.stem, settings) for p in paths]
     for a, b in zip(shared, own):
         assert dataclasses.asdict(a) == dataclasses.asdict(b)
+
+
+@pytest.mark.parametrize("path", SOURCES[:5], ids=lambda p: p.name)
+@pytest.mark.parametrize("mangle", [False, True], ids=["as-is", "mangled"])
+def test_metrics_from_the_file_query_equal_each_function_s_own(path: Path, mangle: bool) -> None:
+    """The batch path (one query for the file) and the editor's (one query per function) give the same
+    figures, on error-free code and on code with syntax errors (zero-width recovery nodes)."""
+    import random
+
+    from sophia_artemis.analysis import python_metrics
+    from sophia_artemis.analysis.functions import iter_functions
+
+    data = bytearray(path.read_bytes())
+    if mangle:
+        rnd = random.Random(path.name)
+        for _ in range(8):
+            i = rnd.randrange(len(data))
+            data[i:i] = rnd.choice([b":", b"(", b")", b"\n    ", b"if ", b"else", b"\n"])
+    doc = Document(bytes(data), "python")
+    shared_query.prime(doc.tree, ["scan", "metrics"])
+    try:
+        events = python_metrics.file_events(doc.tree)
+        assert events is not None
+        functions = [func for func, _ in iter_functions(doc)]
+        assert functions
+        for func in functions:
+            assert python_metrics.compute_metrics(func, events) == python_metrics.compute_metrics(func), func.start_point
+    finally:
+        shared_query.release()

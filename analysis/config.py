@@ -52,6 +52,8 @@ class UnusedSettings:
 
 
 DIAGNOSTIC_SCOPES = ("workspace", "open")
+NEW_CODE_FOCUS = ("off", "hint", "hide")  # editor: how findings recorded in the baseline are shown
+MAX_PRELOAD_FILES = 10
 
 SEMANTIC_KEYS = {"model": str, "chroma_url": str, "chroma_token": str, "allow_download": bool, "enabled": bool}
 
@@ -78,6 +80,10 @@ class Settings:
     learning: bool = True
     # editor: textDocument/completion (jedi, re-ranked by working and session memory); off not to double other servers
     completion: bool = False
+    # editor: findings the baseline lists - "off" shown as usual, "hint" shown as hints, "hide" not shown
+    new_code_focus: str = "off"
+    # editor: how many of the files predicted to be opened next are analysed ahead, in the background (0: none)
+    preload_files: int = 3
 
     def enabled(self, rule_id: str) -> bool:
         return matches(rule_id, self.select) and not matches(rule_id, self.ignore)
@@ -180,6 +186,17 @@ class _Builder:
                     self.bad(source, key, value, "one of " + ", ".join(map(repr, DIAGNOSTIC_SCOPES)), "workspace")
                 else:
                     self.values[key] = value
+            elif key == "new_code_focus":
+                if value not in NEW_CODE_FOCUS:
+                    self.bad(source, key, value, "one of " + ", ".join(map(repr, NEW_CODE_FOCUS)), "off")
+                else:
+                    self.values[key] = value
+            elif key == "preload_files":
+                count = _positive_int(value)
+                if count is None or count > MAX_PRELOAD_FILES:
+                    self.bad(source, key, value, f"a whole number from 0 to {MAX_PRELOAD_FILES}", 3)
+                else:
+                    self.values[key] = count
             elif key == "baseline":
                 if not isinstance(value, str) or not value.strip():
                     self.bad(source, key, value, "a file path (a non-empty string)", ".sophia-baseline.json")

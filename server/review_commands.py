@@ -192,6 +192,22 @@ class Baseline:
     path: Path
     fingerprints: set[str] = field(default_factory=set)
 
+    def lists(self, rel: str, findings: list[Any], lines: list[str]) -> list[bool]:
+        """For each finding of one file (`rel` relative to the project root, with `/`; `lines` its text as
+        `lines_of` splits it), in the order given: whether this baseline records it. The one matcher `check`,
+        `review` and the editor's new-code focus share."""
+        return [entry["fingerprint"] in self.fingerprints for entry in fingerprints(rel, findings, lines)]
+
+
+def lines_of(data: bytes) -> list[str]:
+    """A file's lines as the baseline's fingerprints read them (\\n, \\r\\n or \\r end a line)."""
+    return _lines_of(data)
+
+
+def file_lines(path: Path | str, max_file_size: int) -> list[str]:
+    """`lines_of` a file on disk ([] when it cannot be read or is over `max_file_size`)."""
+    return _file_lines(path, max_file_size)
+
 
 def baseline_file(root: Path, settings: Any) -> tuple[Path | None, str | None]:
     """The baseline `check`/`review` use for the project at `root`: (path or None, a warning or None)."""
@@ -237,8 +253,9 @@ def apply_baseline(run: Any, args: argparse.Namespace) -> int:
     for report in run.reports:
         if report.result is None or not report.result.findings:
             continue
-        entries = _report_entries(run.root, report, run.settings.max_file_size)
-        kept = [f for f, e in zip(report.result.findings, entries) if e["fingerprint"] not in baseline.fingerprints]
+        lines = _file_lines(report.path, run.settings.max_file_size)
+        listed = baseline.lists(_rel(run.root, report.path), report.result.findings, lines)
+        kept = [f for f, hit in zip(report.result.findings, listed) if not hit]
         hidden += len(report.result.findings) - len(kept)
         report.result.findings = kept
     if hidden:

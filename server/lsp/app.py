@@ -60,6 +60,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     memory = memory_features.setup(server, engine, view=view, actions=actions, status=status)
     completer = completion.setup(server, engine, session, memory=memory)  # opt-in: jedi, ranked by memory
     learning.setup(server, engine, memory=memory, view=view, whole=whole)  # severities learned from the team
+    diagnostics.focus_setup(server, engine, session, whole=whole, view=view)  # baseline findings: newCodeFocus
     project_commands.join_reindex(server, workspace_commands)
 
     def on_skipped(doc: object, message: str) -> None:

@@ -288,29 +288,19 @@ def _replay(events: Events, body: tree_sitter.Node, name: bytes) -> tuple[int, i
             cog += 1 + nest
             push((end, nest, depth, cc_on, owner, in_class))
             nest += 1
-        elif k == _IF:
+        elif k == _IF or k == _LOOP:
+            if k == _LOOP:
+                loops += 1
             if cc_on:
                 cc += 1
             cog += 1 + nest
             push((end, nest, depth, cc_on, owner, in_class))
             owner = k
-        elif k == _ELIF:
-            if cc_on:
+        elif k == _ELIF or k == _ELSE:
+            # radon: a loop's `else` is +1 (a try's `else` is counted at the try); an if's `else` is 0
+            if cc_on and (k == _ELIF or owner == _LOOP):
                 cc += 1
             cog += 1
-            push((end, nest, depth, cc_on, owner, in_class))
-            owner = k
-        elif k == _ELSE:
-            if cc_on and owner == _LOOP:
-                cc += 1
-            cog += 1
-            push((end, nest, depth, cc_on, owner, in_class))
-            owner = k
-        elif k == _LOOP:
-            loops += 1
-            if cc_on:
-                cc += 1
-            cog += 1 + nest
             push((end, nest, depth, cc_on, owner, in_class))
             owner = k
         elif k == _COMPREHENSION:

@@ -255,6 +255,7 @@ class ProjectIndex:
         self._store: Any = None
         self._cache = _Layered(None)
         self._discovered: list[Path] | None = None  # the project's files as the last refresh walked them
+        self._names: tuple[list[Path], dict[Path, str]] | None = None  # the last module naming, and of which files
         self.generation = 0  # bumped by every refresh that changed something
         self._lock = threading.RLock()  # one refresh or model build at a time (the server runs them in threads)
 
@@ -295,7 +296,11 @@ class ProjectIndex:
         from ..analysis.symbols.index import module_names
 
         py_paths = [p for p in paths if p.suffix == ".py"]
-        return module_names(self.root, py_paths, self.settings.import_roots or None) if py_paths else {}
+        if not py_paths:
+            return {}
+        if self._names is None or self._names[0] != py_paths:
+            self._names = (py_paths, module_names(self.root, py_paths, self.settings.import_roots or None))
+        return self._names[1]
 
     def findings_for(self, path: Path | str) -> list[Finding]:
         """The file's own findings and its workspace findings, `# sophia: ignore` honoured, sorted."""
@@ -529,7 +534,10 @@ class ProjectIndex:
         self.graph = build_graph(
             self.root, self.settings, language="all", cache=self._cache, discovered=walked, digests=digests
         )
-        self.symbols = WorkspaceIndex.build(self.root, walked, settings=self.settings, cache=self._cache, digests=digests)
+        names = self._module_names(walked) if walked is not None else None
+        self.symbols = WorkspaceIndex.build(
+            self.root, walked, settings=self.settings, cache=self._cache, digests=digests, names=names
+        )
         self._cache.flush()
 
     def ensure_models(self) -> None:

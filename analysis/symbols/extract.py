@@ -348,13 +348,13 @@ class _Extractor:
 
     def _first_parameter(self, node: tree_sitter.Node) -> str | None:
         params = node.child_by_field_name("parameters")
-        if params is None or not params.named_children:
+        first = params.named_child(0) if params is not None else None  # (not `named_children`: a list of all)
+        if first is None:
             return None
-        first = params.named_children[0]
         if first.type in ("default_parameter", "typed_default_parameter"):
             first = first.child_by_field_name("name") or first
         elif first.type == "typed_parameter":
-            first = first.named_children[0] if first.named_children else first
+            first = first.named_child(0) or first
         return self.text(first) if first.type == "identifier" else None
 
     # ------------------------------------------------------------------------------------ calls

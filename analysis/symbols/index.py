@@ -136,6 +136,7 @@ class WorkspaceIndex:
         entry_points: Sequence[str] | None = None,
         on_skip: _files.OnSkip | None = None,
         digests: Mapping[str, str] | None = None,
+        names: Mapping[Path, str] | None = None,
     ) -> WorkspaceIndex:
         """Index the `.py` files under `root` (walked as `files.discover` walks: `.gitignore`, the
         configuration's `exclude`, tool folders skipped), or exactly `files` when given.
@@ -146,7 +147,8 @@ class WorkspaceIndex:
         `root/pyproject.toml` (`[project.scripts]`, `[project.gui-scripts]`, `[project.entry-points.*]`,
         `[tool.poetry.scripts]`, `[tool.poetry.plugins.*]`) and `root/setup.cfg` (`[options.entry_points]`).
         `digests`: absolute path -> blake2b-160 hex digest of files the caller has just read: their cached
-        symbols are then found without reading them again.
+        symbols are then found without reading them again. `names`: `module_names` of these files, when the
+        caller has them.
         """
         settings = settings or Settings()
         root_path = Path(os.path.abspath(root))
@@ -167,7 +169,8 @@ class WorkspaceIndex:
         else:
             paths = [Path(os.path.abspath(p)) for p in files]
         paths = [p for p in paths if p.suffix == ".py"]
-        names = module_names(root_path, paths, import_roots)
+        if names is None or any(p not in names for p in paths):
+            names = module_names(root_path, paths, import_roots)
         out: list[FileSymbols] = []
         for path in paths:
             rel = _rel(path, root_path)

@@ -367,3 +367,15 @@ def test_cold_start_offers_recent_files_of_the_folder(tmp_path: Path) -> None:
     assert history.related("pkg/a.py", ranking=cold, cold_start_changes=1) == history.related(
         "pkg/a.py", ranking=PLAIN
     )
+
+
+def test_folder_bonus_is_off_by_default_and_says_so_when_on(tmp_path: Path) -> None:
+    root = _repo(tmp_path, ("pkg/a.py", "lib/c.py"), ("pkg/a.py", "lib/c.py", "pkg/b.py"))
+    history = mine(root)
+    assert [(r.path, r.score) for r in history.related("pkg/a.py", ranking=PLAIN)] == [
+        ("lib/c.py", 1.0),
+        ("pkg/b.py", 0.5),
+    ]
+    near = history.related("pkg/a.py", ranking=PLAIN, folder_bonus=0.6)
+    assert [r.path for r in near] == ["pkg/b.py", "lib/c.py"] and near[0].reasons[-1] == "in the same folder"
+    assert history.related("pkg/a.py") == history.related("pkg/a.py", folder_bonus=0.0)

@@ -107,7 +107,7 @@ class _Coupling:
 @dataclass(frozen=True)
 class Related:
     path: str  # relative to the repository root, with `/`
-    score: float  # confidence, 0..1
+    score: float  # the blended score (co-change confidence plus the other signals), capped at 1
     support: int  # commits touching both
     changes: int  # (non-ignored) commits touching the query file
     last_together: int  # timestamp of the newest commit touching both

@@ -79,8 +79,9 @@ def history_reports(client: LanguageClient) -> list | None:
 
 async def history_read(session: Session) -> None:
     """Until the server logged the read (it logs after the progress end, and messages arrive in order)."""
+    needle = f"git history of {session.root}: "
     await session.recorder.until(
-        lambda: any("git history of" in m.message for m in session.client.log_messages),
+        lambda: any(needle in m.message for m in session.client.log_messages),
         TIMEOUT,
         "the git history to be read",
     )

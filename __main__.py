@@ -9,6 +9,6 @@ import sys
 if sys.path and sys.path[0] in ("", os.getcwd()):
     del sys.path[0]
 
-from sophia_artemis.server.cli import main  # noqa: E402
+from sophia_artemis.server.cli import run  # noqa: E402
 
-raise SystemExit(main())
+run()

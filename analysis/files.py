@@ -38,6 +38,7 @@ Reading (`read_source`)
 from __future__ import annotations
 
 import codecs
+import contextlib
 import io
 import logging
 import os
@@ -314,9 +315,15 @@ class _Walker:
         return is_analysed_file(name)
 
     def _list(self, folder: Path, absolute: str) -> list[os.DirEntry[str]]:
+        known = _listings.get(absolute) if _listings is not None else None
+        if known is not None:
+            return known
         try:
             with os.scandir(absolute) as it:
-                return sorted(it, key=lambda e: e.name)
+                entries = sorted(it, key=lambda e: e.name)
+            if _listings is not None:
+                _listings[absolute] = entries
+            return entries
         except OSError as exc:
             self.skip(folder, f"cannot list the folder ({exc.strerror or exc})")
             return []
@@ -362,6 +369,22 @@ def _is_real_dir(entry: os.DirEntry[str]) -> bool:
         return entry.is_dir(follow_symlinks=False)
     except OSError:
         return False
+
+
+_listings: dict[str, list[os.DirEntry[str]]] | None = None  # see remembered_listings
+
+
+@contextlib.contextmanager
+def remembered_listings() -> Iterator[None]:
+    """Within it, each folder is listed once by however many walks (a command that walks the folders it was
+    given and then their whole project); never around anything long-lived, which must see new files."""
+    global _listings
+    outer = _listings
+    _listings = {} if outer is None else outer
+    try:
+        yield
+    finally:
+        _listings = outer
 
 
 def discover(

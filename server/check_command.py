@@ -19,6 +19,13 @@ def check_indexed(run: Any, args: argparse.Namespace) -> None:
     """`check` through the project index (memory/workspace_index.py): per-file findings are analysed once
     and kept in `<root>/.sophia` (unless --no-cache), and SA301-SA303 come from the whole project of each
     file (its nearest pyproject.toml or .git), honouring `# sophia: ignore[...]` comments."""
+    from sophia_artemis.analysis.files import remembered_listings
+
+    with remembered_listings():  # the walk of the paths given and the index's walk of their project
+        _check_indexed(run, args)
+
+
+def _check_indexed(run: Any, args: argparse.Namespace) -> None:
     from sophia_artemis.analysis.config import project_settings
     from sophia_artemis.analysis.files import FileReport, discover
     from sophia_artemis.analysis.model import AnalysisResult, FileMetrics
@@ -32,12 +39,10 @@ def check_indexed(run: Any, args: argparse.Namespace) -> None:
     if not files:
         cli._eprint(f"{cli.PROG}: warning: no Python, JavaScript or TypeScript files found under {', '.join(map(str, run.paths))}")
     by_root: dict[Path, list[Path]] = {}
-    roots: dict[str, Path] = {}  # folder -> its project root: files of a folder share it
+    marked: dict[str, str | None] = {}  # folder -> the nearest folder at or above it that marks a project
     for path in files:
         folder = os.path.dirname(os.path.abspath(path))
-        if folder not in roots:
-            roots[folder] = cli.find_root(path)
-        by_root.setdefault(roots[folder], []).append(path)
+        by_root.setdefault(Path(_marked_root(folder, marked) or folder), []).append(path)
     run.progress = cli._Progress(len(files), cli._isatty(sys.stderr))
     try:
         for root, paths in by_root.items():
@@ -135,6 +140,20 @@ def summary_text(summaries: list[dict[str, Any]]) -> str:
         elif trend:
             lines.append("  trend: one index run recorded so far")
     return "\n".join(lines)
+
+
+def _marked_root(folder: str, known: dict[str, str | None]) -> str | None:
+    """`cli.find_root`'s answer for a folder (None where it falls back to the folder itself), remembering it
+    for every folder on the way up, so the files of a tree cost one look at each folder, not at each ancestor."""
+    if folder in known:
+        return known[folder]
+    if os.path.isfile(os.path.join(folder, "pyproject.toml")) or os.path.exists(os.path.join(folder, ".git")):
+        found: str | None = folder
+    else:
+        parent = os.path.dirname(folder)
+        found = None if parent == folder else _marked_root(parent, known)
+    known[folder] = found
+    return found
 
 
 def _add_line_texts(path: Path, findings: list[Any], lines: dict[int, str]) -> None:

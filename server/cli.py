@@ -546,6 +546,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         _setup_logging()
         threshold = gc.get_threshold()
         gc.set_threshold(*GC_THRESHOLD)
+        global _quick_exit
+        _quick_exit = args.command in QUICK_EXIT
         try:
             return COMMANDS[args.command](args)
         finally:
@@ -564,6 +566,31 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # noqa: BLE001 - the promise: one line, exit 2, never a traceback
         _internal_error(exc)
         return 2
+
+
+# commands that leave nothing to a process's exit (no store that flushes then: chromadb may): see `run`
+QUICK_EXIT = frozenset({"check", "review", "graph"})
+_quick_exit = False
+
+
+def run() -> None:
+    """The console script and `python -m sophia_artemis`: `main()`, then the process ends. After one of
+    QUICK_EXIT it ends at once, output flushed, without freeing the project's facts object by object and
+    running exit handlers (none is left to run: their stores are closed, worker processes joined); 0.05 s
+    of a cold `check` on django."""
+    code = main()
+    if not _quick_exit:
+        raise SystemExit(code)
+    try:
+        sys.stdout.flush()
+    except (BrokenPipeError, ValueError):
+        code = code or 1
+    try:
+        sys.stderr.flush()
+    except (BrokenPipeError, ValueError):
+        pass
+    logging.shutdown()
+    os._exit(code)
 
 
 def _silence_stdout() -> None:

@@ -37,7 +37,7 @@ def test_wheel_contains_the_namespace_and_three_subpackages(tmp_path):
     tops = {n.split("/", 1)[0] for n in names}
     assert not tops & {"server", "memory", "analysis", "tests", "fixtures", "bench"}
     entry_points = next(n for n in names if n.endswith("entry_points.txt"))
-    assert "sophia-artemis = sophia_artemis.server.cli:main" in zipfile.ZipFile(wheel).read(entry_points).decode()
+    assert "sophia-artemis = sophia_artemis.server.cli:run" in zipfile.ZipFile(wheel).read(entry_points).decode()
 
 
 def test_import_linter_contracts_are_kept():

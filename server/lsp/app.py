@@ -21,6 +21,7 @@ from . import (
     memory_features,
     metrics_view,
     performance_actions,
+    preload,
     project,
     project_commands,
     symbols,
@@ -56,11 +57,12 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
     session.ready_listeners.append(whole.start)
     server.diagnostics_feature = diags  # type: ignore[attr-defined]
     workspace_commands = project_commands.setup(server, engine, whole)
-    history_views.setup(server, engine, whole, view=view)  # SA203 hotspots, "often changes with", sophia.related
+    history = history_views.setup(server, engine, whole, view=view)  # SA203 hotspots, "often changes with", sophia.related
     memory = memory_features.setup(server, engine, view=view, actions=actions, status=status)
     completer = completion.setup(server, engine, session, memory=memory)  # opt-in: jedi, ranked by memory
     learning.setup(server, engine, memory=memory, view=view, whole=whole)  # severities learned from the team
     diagnostics.focus_setup(server, engine, session, whole=whole, view=view)  # baseline findings: newCodeFocus
+    preloader = preload.setup(server, engine, whole=whole, history=history, memory=memory)  # predicted next files
     project_commands.join_reindex(server, workspace_commands)
 
     def on_skipped(doc: object, message: str) -> None:
@@ -92,6 +94,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
         engine.close_all()
         memory.close()
         completer.close()
+        preloader.close()
         whole.shutdown()
 
     server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks

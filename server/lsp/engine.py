@@ -7,7 +7,8 @@ re-checks that the document is still open before reporting. The maintainability 
 computed off the keystroke path - on open, on save and after an idle pause - in a worker thread, and
 feeds the next analysis.
 
-The engine speaks no protocol: features subscribe to `on_analysed`, `on_skipped` and `on_closed`.
+The engine speaks no protocol: features subscribe to `on_analysed`, `on_skipped` and `on_closed`, change
+findings through `transforms`, and may hand over an analysis made ahead of didOpen through `prepared`.
 """
 
 from __future__ import annotations
@@ -88,7 +89,8 @@ class OpenDocument:
 
     @property
     def findings(self) -> list[Finding]:
-        """`raw_findings` as shown: after the engine's transforms (which change severities, never drop any)."""
+        """`raw_findings` as shown: after the engine's transforms (learned severities; the new-code focus, which
+        may also leave out findings the baseline records)."""
         found = self.raw_findings
         for transform in self.transforms:
             found = transform(self, found)
@@ -155,6 +157,9 @@ class WorkspaceEngine:
         self.save_listeners: list[Callable[[str, Path | None], None]] = []
         # applied to every open document's findings (OpenDocument.transforms is this list)
         self.transforms: list[Callable[[OpenDocument, list[Finding]], list[Finding]]] = []
+        # a feature that may already hold an analysis of exactly the text being opened (preload.py): returns
+        # (the parsed Document, its AnalysisResult, its maintainability or None), or None to analyse as usual
+        self.prepared: Callable[[OpenDocument], tuple[Document, AnalysisResult, float | None] | None] | None = None
         self._result_ids = itertools.count(1)
 
     # ---- document lifecycle ----
@@ -180,11 +185,32 @@ class WorkspaceEngine:
             transforms=self.transforms,
         )
         self.documents[uri] = doc
+        adopted = doc.python and self._adopt_prepared(doc)
         self._fit_buffer(doc)
         if doc.python:
-            self.schedule(doc, "open", delay=0)
-            self.schedule_maintainability(doc, delay=0)
+            self.schedule(doc, "open", delay=0)  # reports at once when adopted: the analysis is up to date
+            if not adopted or doc.maintainability is None:
+                self.schedule_maintainability(doc, delay=0)
         return doc
+
+    def _adopt_prepared(self, doc: OpenDocument) -> bool:
+        """Take `prepared`'s analysis of the opening document's text, if it has one. True when taken."""
+        if self.prepared is None:
+            return False
+        try:
+            ready = self.prepared(doc)
+        except Exception:
+            log.exception("a prepared analysis of %s could not be used", doc.uri)
+            return False
+        if ready is None:
+            return False
+        parsed, doc.result, doc.maintainability = ready
+        parsed.version = doc.version
+        doc.buffer = parsed
+        doc._analysed = (doc.version, self.settings.generation, doc._mi_generation)
+        doc.result_id = str(next(self._result_ids))
+        self._log_failures(doc)
+        return True
 
     def change(
         self, uri: str, version: int, changes: Iterable[tuple[Range | None, str]]

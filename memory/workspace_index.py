@@ -63,7 +63,9 @@ Cancel = Callable[[], bool]
 
 
 # settings that change nothing the index computes: the command line and the editor share one cache whatever they are
-_NOT_ANALYSIS = ("semantic", "diagnostic_scope", "baseline", "learning", "completion")
+_NOT_ANALYSIS = (
+    "semantic", "diagnostic_scope", "baseline", "learning", "completion", "new_code_focus", "preload_files",
+)
 
 
 def settings_fingerprint(settings: Settings) -> str:
@@ -202,17 +204,23 @@ def run_parallel(
                     return
                 yield facts
             return
-        chunks = deque(todo[i : i + chunksize] for i in range(0, len(todo), chunksize))
+        items = deque(todo)
+
+        def take(front: bool) -> list[tuple[str, str, str | None, bool]]:
+            # chunks shrink as the list does, so that no process is left waiting long for the last ones
+            size = min(len(items), max(1, min(chunksize, len(items) // (4 * workers))))
+            return [items.popleft() if front else items.pop() for _ in range(size)]
+
         pending: deque[Any] = deque()
-        while chunks or pending:
+        while items or pending:
             if cancel is not None and cancel():
                 return
-            while chunks and len(pending) < 2 * (workers - 1):
-                pending.append(pool.submit(_facts_chunk, chunks.pop()))
-            if pending and (pending[0].done() or not chunks):
+            while items and len(pending) < 2 * (workers - 1):
+                pending.append(pool.submit(_facts_chunk, take(front=False)))
+            if pending and (pending[0].done() or not items):
                 yield from pending.popleft().result()
-            elif chunks:
-                yield from _facts_chunk(chunks.popleft())
+            elif items:
+                yield from _facts_chunk(take(front=True))
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
 

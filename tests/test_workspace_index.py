@@ -139,7 +139,8 @@ def test_editor_only_settings_share_the_cache():
 
     base = Settings()
     assert settings_fingerprint(base) == settings_fingerprint(
-        replace(base, semantic=SemanticSettings(enabled=False), diagnostic_scope="open")
+        replace(base, semantic=SemanticSettings(enabled=False), diagnostic_scope="open", new_code_focus="hide",
+                preload_files=0)
     )
     assert settings_fingerprint(base) != settings_fingerprint(base.with_rules(ignore=["SA303"]))
 

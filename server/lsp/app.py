@@ -95,6 +95,7 @@ def create_server(debounce: float = DEFAULT_DEBOUNCE) -> SophiaServer:
         memory.close()
         completer.close()
         preloader.close()
+        history.shutdown()  # a history read in a worker thread stops at its next chunk
         whole.shutdown()
 
     server.engine = engine  # type: ignore[attr-defined]  # for tests and benchmarks

@@ -587,7 +587,14 @@ def analyze_path(
     if readers and dialect == "python":
         from . import shared_query
 
-        shared_query.prime(doc.tree, ("scan", "metrics", *readers, *(("halstead",) if want_mi else ())))
+        from .performance import RULE_IDS
+
+        parts = ["scan", "metrics", *readers]
+        if want_mi:
+            parts.append("halstead")
+        if any(settings.enabled(rule) for rule in RULE_IDS):
+            parts.append("performance")
+        shared_query.prime(doc.tree, parts)
     mi = maintainability_index(text, tree=doc.tree) if want_mi and dialect == "python" else None
     result = analyze(doc, settings, maintainability=mi)
     lines = {} if data.isascii() else _nonascii_lines(doc, result)

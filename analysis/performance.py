@@ -14,6 +14,7 @@ display (`for k in ("a", "b")`) or `range(<small literal>)` run a known handful 
 from __future__ import annotations
 
 import re
+from bisect import bisect_left
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -23,6 +24,7 @@ import tree_sitter
 from .config import Settings
 from .document import Document
 from .functions import FunctionCache, iter_functions, text_key
+from .imports.languages import query
 from .model import Finding
 from .performance_queries import (
     DJANGO_WRITES,
@@ -119,61 +121,128 @@ def _small_int(node: tree_sitter.Node) -> bool:
         return False
 
 
-def _walk(body: tree_sitter.Node) -> _Scan:
+# the node kinds the scan reacts to, by capture name (shared_query part "performance")
+QUERY = """
+(for_statement) @for
+(while_statement) @while
+[(list_comprehension) (set_comprehension) (dictionary_comprehension) (generator_expression)] @comp
+(assignment) @assign
+(augmented_assignment) @aug
+(comparison_operator) @cmp
+(call) @call
+[(global_statement) (nonlocal_statement)] @declare
+[(function_definition) (class_definition) (lambda) (decorated_definition) (interpolation)] @skip
+"""
+
+
+class Events:
+    """The nodes of a tree (or of one function's subtree) the scan reacts to: (start, end, capture, node),
+    sorted by start."""
+
+    __slots__ = ("items", "starts")
+
+    def __init__(self, caps: dict[str, list[tree_sitter.Node]]) -> None:
+        items = [(n.start_byte, n.end_byte, name, n) for name, nodes in caps.items() for n in nodes]
+        items.sort(key=_by_start)
+        self.items = items
+        self.starts = [item[0] for item in items]
+
+
+def _by_start(item: tuple[int, int, str, tree_sitter.Node]) -> int:
+    return item[0]
+
+
+def _walk_order(item: tuple[int, int, str, tree_sitter.Node]) -> tuple[int, int]:
+    # an enclosing node before what it encloses, a later sibling before an earlier one (the rules report the
+    # first pattern they meet in this order, so the order is part of what they find)
+    return (-item[1], item[0])
+
+
+def file_events(tree: tree_sitter.Tree) -> Events | None:
+    """The `Events` of `tree` when it was primed for them (shared_query part "performance"), else None."""
+    from . import shared_query
+
+    caps = shared_query.captures(tree, "performance")
+    return None if caps is None else Events(caps)
+
+
+def function_events(func: tree_sitter.Node) -> Events:
+    """The `Events` of one function's subtree (its own query: the editor's path)."""
+    return Events(tree_sitter.QueryCursor(query("python", QUERY)).captures(func))
+
+
+def _scan(events: Events, body: tree_sitter.Node) -> _Scan:
+    """What the rules need of one function body, from the listed nodes inside it.
+
+    A node is in a loop's hot part when that part holds it: a `for`'s body (its target is not read at all,
+    its iterable and `else` run once), all of a `while` but its `else`, all of a comprehension but its first
+    iterable (run once; the first target is not read). Nested definitions, lambdas and f-string
+    interpolations are left out, with all they hold."""
     scan = _Scan()
-    stack: list[tuple[tree_sitter.Node, tuple[tree_sitter.Node, ...]]] = [(body, ())]
-    while stack:
-        node, loops = stack.pop()
-        t = node.type
-        if t in _SCOPES:
+    lo = bisect_left(events.starts, body.start_byte)
+    hi = bisect_left(events.starts, body.end_byte, lo)
+    inside = [item for item in events.items[lo:hi] if item[1] <= body.end_byte]
+    inside.sort(key=_walk_order)
+    # enclosing loops: (start, end, loop node, hot ranges, ranges not read)
+    frames: list[tuple[int, int, tree_sitter.Node, tuple[tuple[int, int], ...], tuple[tuple[int, int], ...]]] = []
+    skip_end = -1
+    skip_start = 0
+    for start, end, kind, node in inside:
+        if skip_start <= start and end <= skip_end:
             continue
-        if t == "for_statement":
-            inner = loops + (node,)
+        while frames and not (frames[-1][0] <= start and end <= frames[-1][1]):
+            frames.pop()
+        if frames and any(a <= start and end <= b for a, b in frames[-1][4]):
+            continue
+        loops = tuple(f[2] for f in frames if any(a <= start and end <= b for a, b in f[3]))
+        if kind == "skip":
+            skip_start, skip_end = start, end
+            continue
+        if kind == "for":
             left, loop_body = node.child_by_field_name("left"), node.child_by_field_name("body")
             scan.loop_targets[node.id] = set(_bound_names(left))
-            for child in node.named_children:
-                if loop_body is not None and child.id == loop_body.id:
-                    stack.append((child, inner))
-                elif left is None or child.id != left.id:
-                    stack.append((child, loops))  # the iterable and the `else` run once
-            continue
-        if t == "while_statement":
-            for child in node.named_children:
-                stack.append((child, loops if child.type == "else_clause" else loops + (node,)))
-            continue
-        if t in _COMPREHENSIONS:
-            first = True
-            for child in node.named_children:
-                if child.type == "for_in_clause" and first:
-                    first = False
-                    right = child.child_by_field_name("right")
-                    if right is not None:
-                        stack.append((right, loops))  # the outermost iterable is evaluated once
-                    continue
-                stack.append((child, loops + (node,)))
-            continue
-        if t == "assignment":
+            hot = ((loop_body.start_byte, loop_body.end_byte),) if loop_body is not None else ()
+            unread = ((left.start_byte, left.end_byte),) if left is not None else ()
+            frames.append((start, end, node, hot, unread + _unread_of(frames)))
+        elif kind == "while":
+            other = next((c for c in node.named_children if c.type == "else_clause"), None)
+            frames.append((start, end, node, ((start, other.start_byte if other is not None else end),), _unread_of(frames)))
+        elif kind == "comp":
+            clause = next((c for c in node.named_children if c.type == "for_in_clause"), None)
+            right = clause.child_by_field_name("right") if clause is not None else None
+            if clause is None:
+                hot: tuple[tuple[int, int], ...] = ((start, end),)
+                unread: tuple[tuple[int, int], ...] = ()
+            elif right is None:
+                hot, unread = ((start, clause.start_byte), (clause.end_byte, end)), ((clause.start_byte, clause.end_byte),)
+            else:
+                hot = ((start, right.start_byte), (right.end_byte, end))
+                unread = ((clause.start_byte, right.start_byte), (right.end_byte, clause.end_byte))
+            frames.append((start, end, node, hot, unread + _unread_of(frames)))
+        elif kind == "assign":
             left, right = node.child_by_field_name("left"), node.child_by_field_name("right")
             if left is not None and left.type == "identifier":
                 scan.assigned.setdefault(left.text, []).append((right if right is not None else node, loops))
             else:  # `a, b = ...`: a binding of unknown kind (it resets a string, it is not a list)
                 for name in _bound_names(left):
                     scan.assigned.setdefault(name, []).append((node, loops))
-        elif t == "augmented_assignment":
+        elif kind == "aug":
             if loops:
                 scan.augmented.append((node, loops))
-        elif t == "comparison_operator":
+        elif kind == "cmp":
             if loops:
                 _membership(node, loops, scan)
-        elif t == "call":
+        elif kind == "call":
             if loops:
                 scan.calls.append((node, loops))
-        elif t in ("global_statement", "nonlocal_statement"):
+        else:  # declare: global / nonlocal
             scan.declared.update(c.text for c in node.named_children if c.type == "identifier")
-        elif t == "string" or t == "comment":
-            continue  # nothing of interest inside (an f-string's interpolations are left alone)
-        stack.extend((child, loops) for child in node.named_children)
     return scan
+
+
+def _unread_of(frames: list[Any]) -> tuple[tuple[int, int], ...]:
+    """What the enclosing loop leaves unread stays unread inside the loop it holds."""
+    return frames[-1][4] if frames else ()
 
 
 def _bound_names(target: tree_sitter.Node | None) -> Iterator[bytes]:
@@ -224,15 +293,16 @@ def _hot(node: tree_sitter.Node, loops: tuple[tree_sitter.Node, ...], scan: _Sca
 # ------------------------------------------------------------------------------------------ the rules
 
 
-def function_hits(func: tree_sitter.Node) -> tuple[Hit, ...]:
-    """Every SA4xx pattern in one function's own body (nested functions are their own entries)."""
+def function_hits(func: tree_sitter.Node, events: Events | None = None) -> tuple[Hit, ...]:
+    """Every SA4xx pattern in one function's own body (nested functions are their own entries).
+    `events`: `file_events` of its tree, when the caller has them (else the function's own are listed)."""
     body = func.child_by_field_name("body")
     if body is None:
         return ()
     text = body.text
     if b"for" not in text and b"while" not in text:
         return ()  # no loop (most functions): nothing to walk
-    scan = _walk(body)
+    scan = _scan(events if events is not None else function_events(func), body)
     scan.prefetches = b"prefetch_related" in text or b"Prefetch(" in text
     base_byte, base_row = func.start_byte, func.start_point.row
     hits: list[Hit] = []
@@ -517,14 +587,15 @@ def findings(
     # functions known to hold no loop (most of them) are left out: every pattern needs one. They are known by
     # the line they start on (two cannot share one), which is tree-sitter's row unless a CR ends lines.
     loopless = set() if b"\r" in source else {f.range.start.line for f in functions or () if not f.metrics.loops}
+    events = file_events(doc.tree)  # when the tree was primed for them (the batch path)
     for func, _name in iter_functions(doc):
         if func.start_point.row in loopless:
             continue
         if side is None or func.has_error:  # as for metrics: recovery inside an error depends on the text around
-            hits = function_hits(func)
+            hits = function_hits(func, events)
         else:
             key = text_key(source[func.start_byte:func.end_byte], "perf" + ANALYZER_VERSION)
-            hits = side.get_or_compute(key, lambda f=func: function_hits(f))  # type: ignore[arg-type,return-value]
+            hits = side.get_or_compute(key, lambda f=func: function_hits(f, events))  # type: ignore[arg-type,return-value]
         for h in hits:
             if not settings.enabled(h.rule):
                 continue

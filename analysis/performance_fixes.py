@@ -6,7 +6,7 @@ import tree_sitter
 
 from .document import Document
 from .model import Finding, Range
-from .performance import _walk
+from .performance import _scan, function_events
 from .performance_queries import constant_list
 
 
@@ -26,7 +26,7 @@ def set_literal_fix(doc: Document, finding: Finding) -> tuple[Range, str] | None
             func = func.parent
         body = func.child_by_field_name("body") if func is not None else None
         if body is not None:
-            assigned = _walk(body).assigned.get(node.text, [])
+            assigned = _scan(function_events(func), body).assigned.get(node.text, [])
             if len(assigned) == 1 and assigned[0][0].type == "list":
                 literal = assigned[0][0]
     if literal is None or not constant_list(literal):

@@ -46,10 +46,14 @@ def _part_query(part: str) -> str:
         from .python_metrics import QUERY
 
         return QUERY
+    if part == "performance":
+        from .performance import QUERY
+
+        return QUERY
     raise ValueError(f"no query part {part!r}")
 
 
-PARTS = ("scan", "metrics", "halstead", "imports", "symbols")
+PARTS = ("scan", "metrics", "performance", "halstead", "imports", "symbols")
 
 
 @cache

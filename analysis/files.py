@@ -44,7 +44,7 @@ import logging
 import os
 import stat
 import tokenize
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -222,9 +222,12 @@ def _git_info_exclude(work_tree: str) -> str | None:
 
 
 class _Walker:
-    def __init__(self, settings: Settings, root: Path | None, on_skip: OnSkip | None) -> None:
+    def __init__(
+        self, settings: Settings, root: Path | None, on_skip: OnSkip | None, known: Mapping[str, list[Path]] | None = None
+    ) -> None:
         self.root = os.path.abspath(root) if root is not None else None
         self.on_skip = on_skip
+        self.known = known or {}  # absolute folder -> its files, as a walk of that folder found them just now
         self.exclude: pathspec.GitIgnoreSpec | None = None
         if settings.exclude:
             self.exclude, bad = _spec(settings.exclude)
@@ -306,7 +309,8 @@ class _Walker:
             child = os.path.join(absolute, name)
             if _is_real_dir(entry):
                 if self._enter(folder / name, child, layers, use_exclude):
-                    yield from self.walk(folder / name, child, layers, use_exclude)
+                    known = self.known.get(child)
+                    yield from known if known is not None else self.walk(folder / name, child, layers, use_exclude)
             elif self.candidate(name) and self._take(folder / name, child, entry.is_symlink(), layers, use_exclude):
                 yield folder / name
 
@@ -393,15 +397,17 @@ def discover(
     root: Path | None = None,
     *,
     on_skip: OnSkip | None = None,
+    known: Mapping[str, list[Path]] | None = None,
 ) -> Iterator[Path]:
     """The Python, JavaScript and TypeScript files to analyse under `paths` (files and folders), each once, in a stable order.
 
     Files named directly come in the order given; folders are walked in sorted order. `on_skip(path,
     reason)` hears about what was passed over for a reason worth telling the user (a named file that is
     not Python, a folder or file excluded by the configuration, a folder that cannot be listed);
-    `.gitignore`d and tool folders are passed over silently.
+    `.gitignore`d and tool folders are passed over silently. `known`: absolute folder -> what `discover` of
+    that folder (same settings and root) returned just now: a walk that enters it takes that instead.
     """
-    walker = _Walker(settings, root, on_skip)
+    walker = _Walker(settings, root, on_skip, known)
     seen: set[str] = set()
     for raw in paths:
         path = Path(raw)

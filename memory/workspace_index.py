@@ -31,7 +31,7 @@ import os
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterable, Iterator, MutableMapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, MutableMapping
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -349,11 +349,13 @@ class ProjectIndex:
         cancel: Cancel | None = None,
         on_skip: Callable[[Path, str], None] | None = None,
         discovered: Iterable[Path | str] | None = None,
+        known: Mapping[str, list[Path]] | None = None,
     ) -> RefreshReport:
         """Bring the index up to date with the disk. `only`: analyse just these files (others keep what the
         store has; the workspace findings still cover the whole project). `discovered`: the project's files as
         `discover([root], settings, root)` lists them, when the caller walked the root already (its skip
-        notes are then the caller's)."""
+        notes are then the caller's). `known`: folders of the project the caller walked just now (see
+        `files.discover`), when it did not walk the whole project."""
         from ..analysis.files import discover, read_source
 
         started = time.perf_counter()
@@ -366,7 +368,7 @@ class ProjectIndex:
                 on_skip(path, reason)
 
         if discovered is None:
-            discovered = discover([self.root], self.settings, self.root, on_skip=skip)
+            discovered = discover([self.root], self.settings, self.root, on_skip=skip, known=known)
         paths = [Path(os.path.abspath(p)) for p in discovered]
         self._discovered = list(paths)
         project_rels = {self.rel(p) for p in paths}

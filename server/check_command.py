@@ -57,7 +57,11 @@ def _check_indexed(run: Any, args: argparse.Namespace) -> None:
             # the root itself was asked for: its walk is the index's walk, done once
             walked = paths if whole_root and root == run.root and len(by_root) == 1 else None
             refreshed = index.refresh(
-                only=paths, discovered=walked, progress=lambda done, total, rel: run.progress.advance()
+                only=paths,
+                discovered=walked,
+                # the folders named were walked with these settings and root: the index's walk takes their files
+                known=_walked_folders(run.paths, files) if walked is None and root == run.root else None,
+                progress=lambda done, total, rel: run.progress.advance(),
             )
             for problem in refreshed.problems:
                 cli._eprint(f"{cli.PROG}: warning: {problem}")
@@ -140,6 +144,20 @@ def summary_text(summaries: list[dict[str, Any]]) -> str:
         elif trend:
             lines.append("  trend: one index run recorded so far")
     return "\n".join(lines)
+
+
+def _walked_folders(named: list[Path], files: list[Path]) -> dict[str, list[Path]]:
+    """The folders named on the command line and the files the walk of them found in each (all of them: a
+    folder's list must be whole): the index's walk of their project takes these instead of walking them
+    again."""
+    folders = [os.path.abspath(p) for p in named if os.path.isdir(p)]
+    found: dict[str, list[Path]] = {folder: [] for folder in folders}
+    for path in files:
+        absolute = os.path.abspath(path)
+        for folder in folders:
+            if absolute.startswith(folder + os.sep):
+                found[folder].append(path)  # in each folder holding it: one named inside another is one walk
+    return found
 
 
 def _marked_root(folder: str, known: dict[str, str | None]) -> str | None:

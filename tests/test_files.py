@@ -162,6 +162,33 @@ def test_named_files_are_always_taken_and_named_ignored_folders_walked(tmp_path)
     ]
 
 
+def test_a_walk_takes_a_folder_walked_just_now_as_it_was_found(tmp_path):
+    """`known`: the project walk of `check src/` reuses the walk of src/, with the same result."""
+    make(
+        tmp_path,
+        {
+            ".gitignore": "*.gen.py\n",
+            "top.py": "",
+            "src/pkg/a.py": "",
+            "src/pkg/b.gen.py": "",
+            "src/pkg/.gitignore": "local.py\n",
+            "src/pkg/local.py": "",
+            "src/vendor/v.py": "",
+            "tests/test_a.py": "",
+        },
+    )
+    settings = Settings()
+    whole = list(discover([tmp_path], settings, tmp_path))
+    src = tmp_path / "src"
+    named = list(discover([src], settings, tmp_path))
+    reused = list(discover([tmp_path], settings, tmp_path, known={str(src): named}))
+    assert reused == whole
+    assert [p.relative_to(tmp_path).as_posix() for p in reused] == ["src/pkg/a.py", "tests/test_a.py", "top.py"]
+    # a folder the walk does not enter (ignored, vendored...) is not taken from `known` either
+    vendor = tmp_path / "src" / "vendor"
+    assert list(discover([tmp_path], settings, tmp_path, known={str(vendor): [vendor / "v.py"]})) == whole
+
+
 def test_each_file_once_even_when_named_twice(tmp_path):
     make(tmp_path, {"pkg/a.py": "", "pkg/b.py": ""})
     assert found([tmp_path / "pkg" / "b.py", tmp_path, tmp_path / "pkg"], root=tmp_path) == [

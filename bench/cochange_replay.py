@@ -9,7 +9,9 @@
 The git bundles in ../shared/data (see its README) are cloned once into bench/.cache/ (gitignored). For each
 repository we take the most recent N non-merge commits of HEAD touching 2..30 files (skipping the newest
 `--offset` such commits) and, for each, a query
-file (`--query first-py`: the first `.py` path of the commit, sorted, skipping commits without one; `all`:
+file (`--query first-py`: the first `.py` path of the commit, sorted, skipping commits without one;
+`random-file`: one of the commit's files drawn at random, reported as the expected hit rate (each file asked,
+its hits weighted 1/files, one query a commit); `all`:
 every file of the commit). We call `related(file, k=5, at=commit)`, which reads only the history reachable
 from the commit's parents, and count a hit @n when another file of that commit is in the top n. Also
 reported: the time of one full mine of HEAD's history.
@@ -47,7 +49,7 @@ def clone(name: str) -> Path:
 def replay(root: Path, n: int, query: str, options: dict, ranking: Ranking, offset: int = 0) -> dict:
     commits = [c for c in hgit.log(root, ["HEAD"]) if 2 <= len(c.changes) <= options["max_files"]]
     commits = commits[offset : offset + n]
-    hits = {1: 0, 3: 0, 5: 0}
+    hits: dict[int, float] = {1: 0, 3: 0, 5: 0}
     queries = 0
     start = time.perf_counter()
     for commit in commits:
@@ -62,13 +64,15 @@ def replay(root: Path, n: int, query: str, options: dict, ranking: Ranking, offs
         if not asked:
             continue
         history: History = mine(root, at=commit.hash, **options)
+        # random-file: one query a commit, its file drawn at random: the expected hit is the commit's mean
+        weight = 1 / len(asked) if query == "random-file" else 1
+        queries += 1 if query == "random-file" else len(asked)
         for q in asked:
-            queries += 1
             others = {history.canonical(p) for p in paths if p != q}
             ranked = [r.path for r in history.related(q, k=5, ranking=ranking)]
             for cut in hits:
                 if others & set(ranked[:cut]):
-                    hits[cut] += 1
+                    hits[cut] += weight
     return {
         "commits": len(commits),
         "queries": queries,
@@ -87,7 +91,7 @@ def main() -> int:
     parser.add_argument("--repos", default="click,requests")
     parser.add_argument("-n", type=int, default=200, help="recent commits to replay (default 200)")
     parser.add_argument("--offset", type=int, default=0, help="skip the newest OFFSET commits (default 0)")
-    parser.add_argument("--query", choices=("first-py", "all"), default="first-py")
+    parser.add_argument("--query", choices=("first-py", "all", "random-file"), default="first-py")
     parser.add_argument(
         "--half-life", type=float, default=None, help=f"days (default {DEFAULT_HALF_LIFE_DAYS})"
     )

@@ -30,7 +30,6 @@ def _check_indexed(run: Any, args: argparse.Namespace) -> None:
     from sophia_artemis.analysis.files import FileReport, discover
     from sophia_artemis.analysis.model import AnalysisResult, FileMetrics
     from sophia_artemis.analysis.project import relocate
-    from sophia_artemis.memory.project import ProjectMemory
     from sophia_artemis.memory.workspace_index import ProjectIndex
     from sophia_artemis.server.output import display_path
 
@@ -52,7 +51,7 @@ def _check_indexed(run: Any, args: argparse.Namespace) -> None:
                 for problem in problems:
                     cli._eprint(f"{cli.PROG}: warning: {problem}")
                 settings = settings.with_rules(cli._flatten(args.select) or None, cli._flatten(args.ignore) or None)
-            memory = None if args.no_cache else ProjectMemory(root)
+            memory = None if args.no_cache else _project_memory(root)
             index = ProjectIndex(root, settings, memory=memory, jobs=run.jobs, inline=True)
             # the root itself was asked for: its walk is the index's walk, done once
             walked = paths if whole_root and root == run.root and len(by_root) == 1 else None
@@ -144,6 +143,12 @@ def summary_text(summaries: list[dict[str, Any]]) -> str:
         elif trend:
             lines.append("  trend: one index run recorded so far")
     return "\n".join(lines)
+
+
+def _project_memory(root: Path) -> Any:
+    from sophia_artemis.memory.project import ProjectMemory  # not imported at all with --no-cache
+
+    return ProjectMemory(root)
 
 
 def _walked_folders(named: list[Path], files: list[Path]) -> dict[str, list[Path]]:

@@ -23,7 +23,7 @@ FORMATS = ("text", "json")
 
 def add_parsers(commands: Any) -> None:
     """Add `related` to the command line's subparsers."""
-    from sophia_artemis.analysis.history import DEFAULT_HALF_LIFE_DAYS, DEFAULT_MAX_FILES
+    from sophia_artemis.analysis.history.defaults import DEFAULT_HALF_LIFE_DAYS, DEFAULT_MAX_FILES
 
     related = commands.add_parser(
         "related",

@@ -26,10 +26,9 @@ from pathlib import Path
 from typing import Any
 
 from sophia_artemis.analysis.history import git
+from sophia_artemis.analysis.history.defaults import DEFAULT_HALF_LIFE_DAYS, DEFAULT_MAX_FILES
 from sophia_artemis.analysis.history.git import Commit
 
-DEFAULT_MAX_FILES = 30
-DEFAULT_HALF_LIFE_DAYS = 0.0  # no wall-clock decay by default: DEFAULT_CHANGE_HALF_LIFE does better
 DEFAULT_MIN_SUPPORT = 1
 # The ranking's weights below were tuned with bench/cochange_replay.py on OLDER windows only (the 400
 # commits before the 200 most recent ones, `--offset 200` and `--offset 400`, click and requests), on a coarse

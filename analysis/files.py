@@ -141,6 +141,14 @@ class _Layer:
     spec: pathspec.GitIgnoreSpec
 
 
+def _has_entry(entries: list[os.DirEntry[str]], name: str) -> bool:
+    """Whether a folder listing sorted by name holds `name`."""
+    for entry in entries:
+        if entry.name >= name:
+            return entry.name == name
+    return False
+
+
 def _load_ignore_file(path: str, base: str) -> _Layer | None:
     try:
         with open(path, encoding="utf-8", errors="replace") as fh:
@@ -301,10 +309,12 @@ class _Walker:
     def walk(
         self, folder: Path, absolute: str, layers: tuple[_Layer, ...], use_exclude: bool
     ) -> Iterator[Path]:
-        own = _load_ignore_file(os.path.join(absolute, ".gitignore"), absolute)
-        if own is not None:
-            layers = (*layers, own)
-        for entry in self._list(folder, absolute):
+        entries = self._list(folder, absolute)
+        if _has_entry(entries, ".gitignore"):  # (not an open() that fails in nearly every folder)
+            own = _load_ignore_file(os.path.join(absolute, ".gitignore"), absolute)
+            if own is not None:
+                layers = (*layers, own)
+        for entry in entries:
             name = entry.name
             child = os.path.join(absolute, name)
             if _is_real_dir(entry):

@@ -13,6 +13,7 @@ and queries on its own, so a race costs time, never a wrong answer.
 
 from __future__ import annotations
 
+import importlib
 import re
 from collections.abc import Iterable
 from functools import cache
@@ -25,35 +26,23 @@ _CAPTURE = re.compile(r"@([\w.]+)")
 _SEP = "__"  # part + _SEP + the reader's own capture name
 
 
+# part -> (module of this package, the name of its query text)
+_SOURCES = {
+    "scan": ("functions", "PYTHON_SCAN"),
+    "metrics": ("python_metrics", "QUERY"),
+    "performance": ("performance", "QUERY"),
+    "halstead": ("halstead_ts", "_QUERY"),
+    "imports": ("imports.python", "_QUERY"),
+    "symbols": ("symbols.extract", "_QUERY"),
+}
+PARTS = tuple(_SOURCES)
+
+
 def _part_query(part: str) -> str:
-    if part == "scan":
-        from .functions import PYTHON_SCAN
-
-        return PYTHON_SCAN
-    if part == "halstead":
-        from .halstead_ts import _QUERY
-
-        return _QUERY
-    if part == "imports":
-        from .imports.python import _QUERY
-
-        return _QUERY
-    if part == "symbols":
-        from .symbols.extract import _QUERY
-
-        return _QUERY
-    if part == "metrics":
-        from .python_metrics import QUERY
-
-        return QUERY
-    if part == "performance":
-        from .performance import QUERY
-
-        return QUERY
-    raise ValueError(f"no query part {part!r}")
-
-
-PARTS = ("scan", "metrics", "performance", "halstead", "imports", "symbols")
+    if part not in _SOURCES:
+        raise ValueError(f"no query part {part!r}")
+    module, name = _SOURCES[part]
+    return getattr(importlib.import_module(f"{__package__}.{module}"), name)
 
 
 @cache

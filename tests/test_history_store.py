@@ -11,18 +11,23 @@ from sophia_artemis.memory.project import ProjectMemory
 from test_history import _commit, _git, _touch
 
 
-def _summary(history):
-    return sorted((c.hash, c.paths) for c in history.commits), history.related("a.py", k=5)
-
-
-def test_only_new_commits_are_read_and_a_rewrite_mines_again(tmp_path, monkeypatch):
+def _three_commits(tmp_path):
+    """A repository with three commits of a.py and b.py, and a project memory for it."""
     root = tmp_path / "repo"
     root.mkdir()
     _git(root, "init", "-q", "-b", "main")
     for day in range(3):
         _touch(root, "a.py", "b.py", tag=str(day))
         _commit(root, day, f"c{day}")
-    memory = ProjectMemory(root, directory=tmp_path / "memory")
+    return root, ProjectMemory(root, directory=tmp_path / "memory")
+
+
+def _summary(history):
+    return sorted((c.hash, c.paths) for c in history.commits), history.related("a.py", k=5)
+
+
+def test_only_new_commits_are_read_and_a_rewrite_mines_again(tmp_path, monkeypatch):
+    root, memory = _three_commits(tmp_path)
     calls: list[tuple] = []
     real_log = coupling.git.log
 
@@ -91,13 +96,7 @@ def test_plan_counts_what_is_to_read_and_a_cancelled_read_stores_nothing(tmp_pat
 
 
 def test_a_known_history_is_reused_without_the_store_and_extended_as_a_copy(tmp_path, monkeypatch):
-    root = tmp_path / "repo"
-    root.mkdir()
-    _git(root, "init", "-q", "-b", "main")
-    for day in range(3):
-        _touch(root, "a.py", "b.py", tag=str(day))
-        _commit(root, day, f"c{day}")
-    memory = ProjectMemory(root, directory=tmp_path / "memory")
+    root, memory = _three_commits(tmp_path)
     known = project_history(root, memory)
     known.related("a.py")  # its derived index is built, as when it answers hovers
     monkeypatch.setattr(memory, "cache_get", lambda *a, **k: pytest.fail("the store was read"))

@@ -106,11 +106,13 @@ async function openWorkbench(page) {
 /** Runs a palette command by its title, the way a user does (F1, type, Enter). */
 async function runCommand(page, title) {
     const input = page.locator('.quick-input-widget input');
-    // F1 can land while a tooltip or a closing quick input holds the focus: try again until the palette shows
+    // F1 can land while a tooltip or a closing quick input holds the focus, and a palette that showed can be
+    // closed again by the previous command's peek or notification: try again until the text is in it
     for (let attempt = 1; ; attempt++) {
         await page.keyboard.press('F1');
         try {
             await input.waitFor({ state: 'visible', timeout: 5000 });
+            await input.fill(`>${title}`, { timeout: 5000 });
             break;
         } catch (error) {
             if (attempt >= 3) throw error;
@@ -118,7 +120,6 @@ async function runCommand(page, title) {
             await page.locator('.monaco-editor .view-lines').first().click();
         }
     }
-    await input.fill(`>${title}`);
     await page.locator('.quick-input-widget .monaco-list-row', { hasText: title }).first().waitFor();
     await page.keyboard.press('Enter');
 }

@@ -6,8 +6,8 @@ import tree_sitter
 
 from .document import Document
 from .model import Finding, Range
-from .performance import _scan, function_events
 from .performance_queries import constant_list
+from .performance_scan import _scan, function_events
 
 
 def set_literal_fix(doc: Document, finding: Finding) -> tuple[Range, str] | None:

@@ -30,7 +30,7 @@ _SEP = "__"  # part + _SEP + the reader's own capture name
 _SOURCES = {
     "scan": ("functions", "PYTHON_SCAN"),
     "metrics": ("python_metrics", "QUERY"),
-    "performance": ("performance", "QUERY"),
+    "performance": ("performance_scan", "QUERY"),
     "halstead": ("halstead_ts", "_QUERY"),
     "imports": ("imports.python", "_QUERY"),
     "symbols": ("symbols.extract", "_QUERY"),

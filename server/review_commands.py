@@ -131,16 +131,18 @@ def _add_no_baseline(parser: argparse.ArgumentParser) -> None:
 # --------------------------------------------------------------------------------------------- fingerprints
 
 
-def _lines_of(data: bytes) -> list[str]:
-    """A file's lines as LSP counts them (\\n, \\r\\n or \\r end a line)."""
+def lines_of(data: bytes) -> list[str]:
+    """A file's lines as LSP counts them and the baseline's fingerprints read them (\\n, \\r\\n or \\r end a
+    line)."""
     return re.split(r"\r\n|\r|\n", data.decode("utf-8", "replace"))
 
 
-def _file_lines(path: Path | str, max_file_size: int) -> list[str]:
+def file_lines(path: Path | str, max_file_size: int) -> list[str]:
+    """`lines_of` a file on disk ([] when it cannot be read or is over `max_file_size`)."""
     from sophia_artemis.analysis.files import read_source
 
     data, _ = read_source(path, max_file_size)
-    return _lines_of(data) if data is not None else []
+    return lines_of(data) if data is not None else []
 
 
 def _anchor(finding: Any, lines: list[str]) -> str:
@@ -175,7 +177,8 @@ def fingerprints(rel: str, findings: Iterable[Any], lines: list[str]) -> list[di
     return [entry for entry in out if entry is not None]
 
 
-def _rel(root: Path, path: Path | str) -> str:
+def project_rel(root: Path, path: Path | str) -> str:
+    """`path` relative to the project `root`, with `/`: how the baseline names a file."""
     rel = os.path.relpath(os.path.abspath(path), os.path.abspath(root))
     return rel.replace(os.sep, "/")
 
@@ -184,7 +187,7 @@ def _report_entries(root: Path, report: Any, max_file_size: int) -> list[dict[st
     findings = report.result.findings
     if not findings:
         return []
-    return fingerprints(_rel(root, report.path), findings, _file_lines(report.path, max_file_size))
+    return fingerprints(project_rel(root, report.path), findings, file_lines(report.path, max_file_size))
 
 
 @dataclass
@@ -198,15 +201,6 @@ class Baseline:
         `review` and the editor's new-code focus share."""
         return [entry["fingerprint"] in self.fingerprints for entry in fingerprints(rel, findings, lines)]
 
-
-def lines_of(data: bytes) -> list[str]:
-    """A file's lines as the baseline's fingerprints read them (\\n, \\r\\n or \\r end a line)."""
-    return _lines_of(data)
-
-
-def file_lines(path: Path | str, max_file_size: int) -> list[str]:
-    """`lines_of` a file on disk ([] when it cannot be read or is over `max_file_size`)."""
-    return _file_lines(path, max_file_size)
 
 
 def baseline_file(root: Path, settings: Any) -> tuple[Path | None, str | None]:
@@ -253,8 +247,8 @@ def apply_baseline(run: Any, args: argparse.Namespace) -> int:
     for report in run.reports:
         if report.result is None or not report.result.findings:
             continue
-        lines = _file_lines(report.path, run.settings.max_file_size)
-        listed = baseline.lists(_rel(run.root, report.path), report.result.findings, lines)
+        lines = file_lines(report.path, run.settings.max_file_size)
+        listed = baseline.lists(project_rel(run.root, report.path), report.result.findings, lines)
         kept = [f for f, hit in zip(report.result.findings, listed) if not hit]
         hidden += len(report.result.findings) - len(kept)
         report.result.findings = kept

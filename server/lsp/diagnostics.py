@@ -15,7 +15,6 @@ import asyncio
 import dataclasses
 import fnmatch
 import logging
-import os
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -193,12 +192,12 @@ class NewCodeFocus:
         baseline = self.baseline(doc.root)
         if baseline is None:
             return None
-        from sophia_artemis.server.review_commands import lines_of
+        from sophia_artemis.server.review_commands import lines_of, project_rel
 
         known = self._lines.get(doc.uri)
         if known is None or known[0] != doc.version:
             known = self._lines[doc.uri] = (doc.version, lines_of(doc.buffer.source))
-        return baseline.lists(_relative(doc.path, doc.root), findings, known[1])
+        return baseline.lists(project_rel(doc.root, doc.path), findings, known[1])
 
     # ---- applying it ----
     @staticmethod
@@ -257,10 +256,10 @@ class NewCodeFocus:
         if known is not None and known[0] == key and known[1] == findings:
             listed = known[2]
         else:
-            from sophia_artemis.server.review_commands import file_lines
+            from sophia_artemis.server.review_commands import file_lines, project_rel
 
             size = self.engine.settings.settings(root).max_file_size
-            listed = baseline.lists(_relative(path, root), findings, file_lines(path, size))
+            listed = baseline.lists(project_rel(root, path), findings, file_lines(path, size))
             self._unopened[uri] = (key, list(findings), listed)
         return self.apply(mode, findings, listed)
 
@@ -311,10 +310,6 @@ class NewCodeFocus:
         codes = ", ".join(f"`{r}`" if markdown else r for r in rules)
         head = "**In the baseline (legacy)**" if markdown else "In the baseline (legacy)"
         return f"{head}: {codes} - {shown} by the newCodeFocus setting"
-
-
-def _relative(path: Path, root: Path) -> str:
-    return os.path.relpath(path, root).replace(os.sep, "/")
 
 
 def focus_setup(

@@ -21,7 +21,6 @@ the parsed tree, findings and maintainability index as they are, and is reported
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import logging
 import time
 from collections import OrderedDict
@@ -33,8 +32,11 @@ from typing import Any
 from pygls.lsp.server import LanguageServer
 from sophia_artemis.analysis import AnalysisResult, Document, Settings, analyze
 from sophia_artemis.analysis.document import dialect_for
+from sophia_artemis.analysis.files import read_source
+from sophia_artemis.analysis.project import digest
 
 from .engine import OpenDocument, WorkspaceEngine, uri_to_path
+from .memory_features import relative  # session memory's keys: the same as the files it records
 from .mi_worker import MaintainabilityWorker
 
 log = logging.getLogger(__name__)
@@ -63,7 +65,7 @@ class Candidate:
 
 @dataclass
 class Preloaded:
-    digest: bytes
+    digest: str  # analysis.project.digest of the text
     dialect: str
     settings: Settings
     parsed: Document
@@ -71,10 +73,6 @@ class Preloaded:
     maintainability: float | None
     signature: tuple[int, int]  # the file's (mtime_ns, size) when read
     ms: float
-
-
-def digest(source: bytes) -> bytes:
-    return hashlib.blake2b(source, digest_size=16).digest()
 
 
 class Preloader:
@@ -157,7 +155,7 @@ class Preloader:
         root = self.engine.settings.project_root(path)
         if trail is not None and root is not None:
             events, focus = trail
-            here = _relative(path, root)
+            here = relative(path, root)
             # events are newest first: a file opened right after `here` is one transition, the newest weighs most
             transitions = [events[i - 1] for i in range(1, len(events)) if events[i] == here and events[i - 1] != here]
             for rank, rel in enumerate(transitions):
@@ -199,7 +197,7 @@ class Preloader:
         rm = self.memory.roots.get(doc.root) if self.memory is not None and doc.root is not None else None
         if rm is None or doc.path is None:
             return
-        rel = _relative(doc.path, rm.root)
+        rel = relative(doc.path, rm.root)
         self.pool.submit(rm.memory.record, "opened", path=rel)  # never raises: session events are a convenience
 
     # ---- pre-analysing ----
@@ -242,11 +240,10 @@ class Preloader:
         if known is not None and known.signature == signature and known.settings == settings:
             self.cache.move_to_end(path)
             return known
-        if stat.st_size > settings.max_file_size:
-            return None
         started = time.perf_counter()
-        source = await self._in_pool(path.read_bytes)
-        if b"\0" in source:
+        # as the editor will hold it: no BOM, UTF-8 (a declared coding transcoded); binary and huge files are None
+        source, _ = await self._in_pool(read_source, path, settings.max_file_size)
+        if source is None:
             return None
         mi = None
         if dialect == "python" and settings.enabled("SA202"):
@@ -269,7 +266,7 @@ class Preloader:
     # ---- helpers ----
     def shown(self, path: Path) -> str:
         folder = self.engine.settings.folder_of(path)
-        return _relative(path, folder) if folder is not None else str(path)
+        return relative(path, folder) if folder is not None else str(path)
 
     async def _in_pool(self, fn: Any, *args: Any) -> Any:
         return await asyncio.get_running_loop().run_in_executor(self.pool, fn, *args)
@@ -280,13 +277,6 @@ class Preloader:
         self.cache.clear()
         self.pool.shutdown(wait=False, cancel_futures=True)
         self.maintainability.close()
-
-
-def _relative(path: Path, root: Path) -> str:
-    try:
-        return path.relative_to(root).as_posix()
-    except ValueError:
-        return path.as_posix()
 
 
 def setup(server: LanguageServer, engine: WorkspaceEngine, *, whole: Any = None, history: Any = None,

@@ -38,10 +38,9 @@ def _check_indexed(run: Any, args: argparse.Namespace) -> None:
     if not files:
         cli._eprint(f"{cli.PROG}: warning: no Python, JavaScript or TypeScript files found under {', '.join(map(str, run.paths))}")
     by_root: dict[Path, list[Path]] = {}
-    marked: dict[str, str | None] = {}  # folder -> the nearest folder at or above it that marks a project
+    marked: dict[str, str | None] = {}  # find_root's answers, shared by all the files
     for path in files:
-        folder = os.path.dirname(os.path.abspath(path))
-        by_root.setdefault(Path(_marked_root(folder, marked) or folder), []).append(path)
+        by_root.setdefault(cli.find_root(Path(os.path.dirname(os.path.abspath(path))), marked), []).append(path)
     run.progress = cli._Progress(len(files), cli._isatty(sys.stderr))
     try:
         for root, paths in by_root.items():
@@ -162,20 +161,6 @@ def _walked_folders(named: list[Path], files: list[Path]) -> dict[str, list[Path
         for folder in folders:
             if absolute.startswith(folder + os.sep):
                 found[folder].append(path)  # in each folder holding it: one named inside another is one walk
-    return found
-
-
-def _marked_root(folder: str, known: dict[str, str | None]) -> str | None:
-    """`cli.find_root`'s answer for a folder (None where it falls back to the folder itself), remembering it
-    for every folder on the way up, so the files of a tree cost one look at each folder, not at each ancestor."""
-    if folder in known:
-        return known[folder]
-    if os.path.isfile(os.path.join(folder, "pyproject.toml")) or os.path.exists(os.path.join(folder, ".git")):
-        found: str | None = folder
-    else:
-        parent = os.path.dirname(folder)
-        found = None if parent == folder else _marked_root(parent, known)
-    known[folder] = found
     return found
 
 

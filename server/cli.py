@@ -316,14 +316,26 @@ def analyse_files(
 # --------------------------------------------------------------------------------------------- commands
 
 
-def find_root(path: Path) -> Path:
-    """The nearest folder at or above `path` holding pyproject.toml or .git; else the folder of `path`."""
-    start = Path(os.path.abspath(path))
-    folder = start if start.is_dir() else start.parent
-    for candidate in (folder, *folder.parents):
-        if (candidate / "pyproject.toml").is_file() or (candidate / ".git").exists():
-            return candidate
-    return folder
+def find_root(path: Path, known: dict[str, str | None] | None = None) -> Path:
+    """The nearest folder at or above `path` holding pyproject.toml or .git; else the folder of `path`.
+    `known`: the answers for folders seen before (filled in for every folder on the way up), so that the
+    files of a tree cost one look at each folder, not at each ancestor."""
+    start = os.path.abspath(path)
+    folder = start if os.path.isdir(start) else os.path.dirname(start)
+    return Path(_marked_root(folder, {} if known is None else known) or folder)
+
+
+def _marked_root(folder: str, known: dict[str, str | None]) -> str | None:
+    """The nearest folder at or above `folder` that marks a project, or None."""
+    if folder in known:
+        return known[folder]
+    if os.path.isfile(os.path.join(folder, "pyproject.toml")) or os.path.exists(os.path.join(folder, ".git")):
+        found: str | None = folder
+    else:
+        parent = os.path.dirname(folder)
+        found = None if parent == folder else _marked_root(parent, known)
+    known[folder] = found
+    return found
 
 
 def _settings(root: Path, args: argparse.Namespace) -> Any:

@@ -167,22 +167,17 @@ def counts(tree: tree_sitter.Tree) -> tuple[int, int, int, int, int]:
                 cc += 1
             end = node.end_byte
             stack.append((end, end, (context, _OFF, halstead), (context, _OFF, halstead)))
-        elif kind == 3:  # bin
+        elif kind == 3 or kind == 7:  # bin, aug: an operator between two operands
             if halstead:
-                operators_seen.add(_BINARY_OPS[node.child_by_field_name("operator").type])
+                ops = _BINARY_OPS if kind == 3 else _AUG_OPS
+                operators_seen.add(ops[node.child_by_field_name("operator").type])
                 n_operators += 1
                 n_operands += 2
                 add((context, _key(node.child_by_field_name("left"))))
                 add((context, _key(node.child_by_field_name("right"))))
-        elif kind == 4:  # un
+        elif kind == 4 or kind == 5:  # un, not: an operator and its operand
             if halstead:
-                operators_seen.add(_UNARY_OPS[node.child_by_field_name("operator").type])
-                n_operators += 1
-                n_operands += 1
-                add((context, _key(node.child_by_field_name("argument"))))
-        elif kind == 5:  # not
-            if halstead:
-                operators_seen.add("Not")
+                operators_seen.add(_UNARY_OPS[node.child_by_field_name("operator").type] if kind == 4 else "Not")
                 n_operators += 1
                 n_operands += 1
                 add((context, _key(node.child_by_field_name("argument"))))
@@ -209,13 +204,6 @@ def counts(tree: tree_sitter.Tree) -> tuple[int, int, int, int, int]:
                 n_operands += len(values)
                 for value in values:
                     add((context, _key(value)))
-        elif kind == 7:  # aug
-            if halstead:
-                operators_seen.add(_AUG_OPS[node.child_by_field_name("operator").type])
-                n_operators += 1
-                n_operands += 2
-                add((context, _key(node.child_by_field_name("left"))))
-                add((context, _key(node.child_by_field_name("right"))))
         elif kind == 8:  # cmp
             if halstead:
                 for child in node.children:

@@ -26,7 +26,6 @@ standard library.
 from __future__ import annotations
 
 from bisect import bisect_left
-from functools import cache
 
 import tree_sitter
 
@@ -201,15 +200,10 @@ def file_events(tree: tree_sitter.Tree) -> Events | None:
 
 def function_events(func: tree_sitter.Node) -> Events:
     """The `Events` of one function's subtree (its own query: the editor's path)."""
-    from .document import language
+    from .imports.languages import query
 
-    caps = tree_sitter.QueryCursor(_events_query(language("python"))).captures(func)
+    caps = tree_sitter.QueryCursor(query("python", QUERY)).captures(func)
     return _events(caps, func.text or b"", func.start_byte)
-
-
-@cache
-def _events_query(lang: tree_sitter.Language) -> tree_sitter.Query:
-    return tree_sitter.Query(lang, QUERY)
 
 
 def _events(caps: dict[str, list[tree_sitter.Node]], source: bytes, offset: int = 0) -> Events:

@@ -220,20 +220,26 @@ class CodeActions:
                     document_changes=[types.TextDocumentEdit(text_document=identifier, edits=[edit])]
                 )
             return types.WorkspaceEdit(changes={uri: [edit]})
-        start = types.Position(line=0, character=0)
-        insert = types.TextEdit(range=types.Range(start=start, end=start), new_text=new)
         if self.create_files:
-            return types.WorkspaceEdit(
-                document_changes=[
-                    types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)),
-                    types.TextDocumentEdit(
-                        text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                        edits=[insert],
-                    ),
-                ]
-            )
+            return new_file_edit(uri, new)
         # no resource operations: most clients create the buffer for an edit to a file that is not there
-        return types.WorkspaceEdit(changes={uri: [insert]})
+        start = types.Position(line=0, character=0)
+        return types.WorkspaceEdit(changes={uri: [types.TextEdit(range=types.Range(start=start, end=start), new_text=new)]})
+
+
+def new_file_edit(uri: str, text: str) -> types.WorkspaceEdit:
+    """Create the file at `uri` (unless it exists) and write `text` into it: for clients with resource
+    operations (`create_files`)."""
+    start = types.Position(line=0, character=0)
+    return types.WorkspaceEdit(
+        document_changes=[
+            types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)),
+            types.TextDocumentEdit(
+                text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
+                edits=[types.TextEdit(range=types.Range(start=start, end=start), new_text=text)],
+            ),
+        ]
+    )
 
 
 def _asked(kind: str, only: list[str]) -> bool:

@@ -43,7 +43,7 @@ from sophia_artemis.analysis.generate_tests import (
 )
 from sophia_artemis.analysis.text import LineIndex, encode
 
-from .code_actions import CodeActions
+from .code_actions import CodeActions, new_file_edit
 from .engine import OpenDocument, WorkspaceEngine
 
 log = logging.getLogger(__name__)
@@ -151,17 +151,7 @@ class Generation:
             return _minimal_edit(uri, version, old, add_tests(old, plan), self.actions.document_changes)
         if not self.actions.create_files:
             return None
-        start = types.Position(line=0, character=0)
-        insert = types.TextEdit(range=types.Range(start=start, end=start), new_text=add_tests(None, plan))
-        return types.WorkspaceEdit(
-            document_changes=[
-                types.CreateFile(uri=uri, options=types.CreateFileOptions(ignore_if_exists=True)),
-                types.TextDocumentEdit(
-                    text_document=types.OptionalVersionedTextDocumentIdentifier(uri=uri, version=None),
-                    edits=[insert],
-                ),
-            ]
-        )
+        return new_file_edit(uri, add_tests(None, plan))
 
     # ---- the project: style, layout, files ----
     def style_for(self, root: Path) -> str:

@@ -154,6 +154,16 @@ def workspace_edit_texts(edit: types.WorkspaceEdit, read: Callable[[str], str | 
     return out
 
 
+async def edit_of(session: Session, action: types.CodeAction) -> types.WorkspaceEdit:
+    """The action's edit, resolving it first when the server left it for codeAction/resolve."""
+    lazy = session.client.capabilities.text_document.code_action.resolve_support is not None
+    if lazy:
+        assert action.edit is None and action.data, "a resolving client should get the edit lazily"
+        action = await session.client.code_action_resolve_async(action)
+    assert action.edit is not None
+    return action.edit
+
+
 def position_of(text: str, needle: str, after: int = 0) -> types.Position:
     """The UTF-16 position of `needle` in `text`."""
     offset = text.index(needle)

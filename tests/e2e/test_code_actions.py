@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from lsprotocol import types
 
-from .helpers import Session, position_of, workspace_edit_texts
+from .helpers import Session, edit_of, position_of, workspace_edit_texts
 from .test_diagnostics import PRICING, codes, has, lacks
 
 
@@ -21,16 +21,6 @@ async def actions_at(
         )
     )
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
-
-
-async def edit_of(session: Session, action: types.CodeAction) -> types.WorkspaceEdit:
-    """The action's edit, resolving it first when the server left it for codeAction/resolve."""
-    lazy = session.client.capabilities.text_document.code_action.resolve_support is not None
-    if lazy:
-        assert action.edit is None and action.data, "a resolving client should get the edit lazily"
-        action = await session.client.code_action_resolve_async(action)
-    assert action.edit is not None
-    return action.edit
 
 
 async def test_suppress_on_this_line(session: Session):

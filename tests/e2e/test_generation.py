@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lsprotocol import types
 
-from .helpers import Session, position_of, workspace_edit_texts
+from .helpers import Session, edit_of, position_of, workspace_edit_texts
 
 STOCK = "src/inventory/stock.py"
 REPORT = "src/inventory/report.py"
@@ -34,15 +34,6 @@ async def actions_on(
         )
     )
     return [a for a in result or [] if isinstance(a, types.CodeAction)]
-
-
-async def edit_of(session: Session, action: types.CodeAction) -> types.WorkspaceEdit:
-    lazy = session.client.capabilities.text_document.code_action.resolve_support is not None
-    if lazy:
-        assert action.edit is None and action.data, "a resolving client should get the edit lazily"
-        action = await session.client.code_action_resolve_async(action)
-    assert action.edit is not None
-    return action.edit
 
 
 async def test_add_a_docstring_in_the_project_style(session: Session):

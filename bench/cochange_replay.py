@@ -3,12 +3,14 @@
     . .venv/bin/activate
     python bench/cochange_replay.py                          # click and requests, 200 commits each
     python bench/cochange_replay.py --offset 200             # the older window the weights were tuned on
+    python bench/cochange_replay.py --offset 0,600           # both held-out windows, each and pooled
     python bench/cochange_replay.py --baseline               # co-change + test pair only (the old ranking)
     python bench/cochange_replay.py --repos click -n 100 --query all --recency-weight 0 --min-support 2
 
 The git bundles in ../shared/data (see its README) are cloned once into bench/.cache/ (gitignored). For each
 repository we take the most recent N non-merge commits of HEAD touching 2..30 files (skipping the newest
-`--offset` such commits) and, for each, a query
+`--offset` such commits; several offsets, comma-separated, replay each window and report them pooled too) and,
+for each, a query
 file (`--query first-py`: the first `.py` path of the commit, sorted, skipping commits without one;
 `random-file`: one of the commit's files drawn at random, reported as the expected hit rate (each file asked,
 its hits weighted 1/files, one query a commit); `all`:
@@ -81,6 +83,20 @@ def replay(root: Path, n: int, query: str, options: dict, ranking: Ranking, offs
     }
 
 
+def _rates(r: dict) -> str:
+    q = r["queries"] or 1
+    return "  ".join(f"@{cut} {100 * h / q:.1f}% ({h:g})" for cut, h in r["hits"].items())
+
+
+def _pooled(results: list[dict]) -> dict:
+    return {
+        "commits": sum(r["commits"] for r in results),
+        "queries": sum(r["queries"] for r in results),
+        "hits": {cut: sum(r["hits"][cut] for r in results) for cut in results[0]["hits"]},
+        "seconds": sum(r["seconds"] for r in results),
+    }
+
+
 # the ranking before the blend (co-change with one-year wall-clock decay, plus the test-pair bonus)
 BASELINE = {"change_half_life": 0.0, "transitive_weight": 0.0, "recency_weight": 0.0, "cold_start_changes": 0}
 BASELINE_HALF_LIFE = 365.0
@@ -90,7 +106,11 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repos", default="click,requests")
     parser.add_argument("-n", type=int, default=200, help="recent commits to replay (default 200)")
-    parser.add_argument("--offset", type=int, default=0, help="skip the newest OFFSET commits (default 0)")
+    parser.add_argument(
+        "--offset",
+        default="0",
+        help="skip the newest OFFSET commits (default 0); several offsets (0,600) replay several windows, pooled",
+    )
     parser.add_argument("--query", choices=("first-py", "all", "random-file"), default="first-py")
     parser.add_argument(
         "--half-life", type=float, default=None, help=f"days (default {DEFAULT_HALF_LIFE_DAYS})"
@@ -126,11 +146,16 @@ def main() -> int:
         full = mine(root, **options)
         full.files()
         mine_s = time.perf_counter() - t
-        r = replay(root, args.n, args.query, options, ranking, args.offset)
-        q = r["queries"] or 1
-        at = "  ".join(f"@{cut} {100 * h / q:.1f}%" for cut, h in r["hits"].items())
+        windows = [int(o) for o in args.offset.split(",")]
+        results = [replay(root, args.n, args.query, options, ranking, o) for o in windows]
+        if len(windows) > 1:
+            for offset, r in zip(windows, results):
+                print(f"{name:9} {_rates(r)}  (window {offset}-{offset + args.n})")
+            results = [_pooled(results)]
+        r = results[0]
         print(
-            f"{name:9} {at}  ({r['queries']} queries from {r['commits']} commits, {r['seconds']:.1f} s); "
+            f"{name:9} {_rates(r)}{'  pooled' if len(windows) > 1 else ''}  "
+            f"({r['queries']:g} queries from {r['commits']} commits, {r['seconds']:.1f} s); "
             f"full mine {len(full.commits)} commits in {mine_s:.2f} s"
         )
     return 0

@@ -33,7 +33,8 @@ DEFAULT_MIN_SUPPORT = 1
 # The ranking's weights below were tuned with bench/cochange_replay.py on OLDER windows only (the 400
 # commits before the 200 most recent ones, `--offset 200` and `--offset 400`, click and requests), on a coarse
 # grid, keeping a value only when it helped both repositories; the 200 most recent commits stay held out.
-# docs/performance.md has the figures.
+# docs/performance.md has the figures, and the signals tried and left out (the author's working set, what new
+# contributors touch, same-name docs and examples, per-repository self-calibration).
 DEFAULT_CHANGE_HALF_LIFE = 20.0  # a commit of the query file weighs half per 20 newer commits of that file
 DEFAULT_TEST_PAIR_BONUS = 0.3  # a module and its test file by name, even without a shared commit yet
 DEFAULT_TRANSITIVE_WEIGHT = 0.2  # x the coupling of the query's test file (or tested module) with a file

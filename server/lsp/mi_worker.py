@@ -8,7 +8,9 @@ worker process, started on first use from a forkserver (so neither this multithr
 the worker cannot start), the computation falls back to a thread.
 
 Small texts stay in a thread anyway: under PROCESS_THRESHOLD bytes radon is done in ~15 ms, less than a
-second interpreter costs to start, so most sessions never start one.
+second interpreter costs to start, so most sessions never start one. Starting the process blocks until the
+forkserver has forked it (60-200 ms, longer when the forkserver itself starts), so the first submit is made from
+a thread: a keystroke that arrives meanwhile is not held up by it.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ class MaintainabilityWorker:
     def __init__(self, use_process: bool = True) -> None:
         self._use_process = use_process and "forkserver" in multiprocessing.get_all_start_methods()
         self._pool: ProcessPoolExecutor | None = None
+        self._started = False  # the pool's process has been started (its first submit returned)
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
@@ -44,7 +47,12 @@ class MaintainabilityWorker:
         if self._use_process and len(text) >= PROCESS_THRESHOLD:
             for attempt in (1, 2):
                 try:
-                    return await loop.run_in_executor(self._executor(), maintainability_index, text)
+                    pool = self._executor()
+                    if not self._started:  # starting the process waits for the forkserver: not on the loop
+                        submitted = await asyncio.to_thread(pool.submit, maintainability_index, text)
+                        self._started = True
+                        return await asyncio.wrap_future(submitted)
+                    return await loop.run_in_executor(pool, maintainability_index, text)
                 except (BrokenProcessPool, OSError, RuntimeError) as exc:
                     # the worker died (killed, out of memory) or could not start: a fresh one, then threads
                     log.warning(
@@ -57,13 +65,13 @@ class MaintainabilityWorker:
         return await asyncio.to_thread(maintainability_index, text)
 
     def _discard(self) -> None:
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._started = self._pool, None, False
         if pool is not None:
             pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         """Stop the worker (on shutdown); a computation still running is abandoned."""
-        pool, self._pool = self._pool, None
+        pool, self._pool, self._started = self._pool, None, False
         if pool is None:
             return
         processes = list((getattr(pool, "_processes", None) or {}).values())

@@ -116,6 +116,10 @@ class Embedder:
     def embed(self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[float]]:
         if not texts:
             return []
+        return self.encode(texts, batch_size=batch_size).tolist()
+
+    def encode(self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE) -> Any:
+        """`embed` as a float32 numpy array of shape (len(texts), dim)."""
         with self._lock:
             restore = self._threads(self.batch_threads)
             try:
@@ -124,7 +128,7 @@ class Embedder:
             finally:
                 restore()
             self.calls += len(texts)
-        return vectors.astype("float32").tolist()
+        return vectors.astype("float32").reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> list[float]:
         with self._lock:
@@ -211,12 +215,155 @@ def _load(spec: str, allow_download: bool) -> Any:
         return model
 
 
-_EMBEDDERS: dict[tuple[str, bool, int], Embedder] = {}
+class WorkerEmbedder:
+    """An Embedder whose model lives in a worker process (see `embed_in_worker_process`): the same interface,
+    the same vectors. The worker is started from a forkserver, so this (multithreaded) process is not forked;
+    a worker that dies is started again once, then the model counts as unavailable."""
+
+    def __init__(self, spec: str, *, allow_download: bool = False,
+                 max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> None:
+        self.spec = spec
+        self.allow_download = allow_download
+        self._args = (spec, allow_download, max_seq_length)
+        self._pool: Any = None
+        self._closed = False
+        self._lock = threading.Lock()
+        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self.calls = 0
+        try:
+            self.dim = int(self._call(_worker_load, ()))
+        except BaseException:
+            self.close()  # a model that cannot load leaves no process behind
+            raise
+        self.id = model_id(spec, max_seq_length)
+
+    def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+        from concurrent.futures.process import BrokenProcessPool
+
+        from sophia_artemis.analysis.worker_process import detach
+
+        for attempt in (1, 2):
+            with self._lock:
+                if self._closed:
+                    raise ModelUnavailable(f"the embedding worker process for {self.spec} was stopped")
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(
+                        max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
+                        initializer=detach, initargs=(os.getpid(),),
+                    )
+                pool = self._pool
+            try:
+                return pool.submit(fn, *self._args, *args).result()
+            except (BrokenProcessPool, OSError) as exc:
+                if self._closed:
+                    raise ModelUnavailable(f"the embedding worker process for {self.spec} was stopped") from exc
+                again = "; starting it again" if attempt == 1 else ""
+                log.warning("the embedding worker process stopped (%s)%s", exc, again)
+                self._discard(pool)
+        raise ModelUnavailable(f"the embedding worker process for {self.spec} keeps stopping")
+
+    def _discard(self, pool: Any) -> None:
+        with self._lock:
+            if self._pool is pool:
+                self._pool = None
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    def embed(self, texts: Sequence[str], *, batch_size: int = DEFAULT_BATCH_SIZE) -> list[list[float]]:
+        if not texts:
+            return []
+        import numpy as np
+
+        raw = self._call(_worker_encode, (list(texts), batch_size))
+        self.calls += len(texts)
+        return np.frombuffer(raw, dtype=np.float32).reshape(len(texts), -1).tolist()
+
+    def embed_query(self, text: str) -> list[float]:
+        with self._lock:
+            hit = self._queries.get(text)
+            if hit is not None:
+                self._queries.move_to_end(text)
+                return hit
+        import numpy as np
+
+        vec = np.frombuffer(self._call(_worker_query, (text,)), dtype=np.float32).tolist()
+        self.calls += 1
+        with self._lock:
+            self._queries[text] = vec
+            if len(self._queries) > QUERY_CACHE:
+                self._queries.popitem(last=False)
+        return vec
+
+    def clear_query_cache(self) -> None:
+        with self._lock:
+            self._queries.clear()
+
+    def close(self) -> None:
+        """Stop the worker process (a computation still running is abandoned, and no new one starts)."""
+        with self._lock:
+            pool, self._pool, self._closed = self._pool, None, True
+        if pool is None:
+            return
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        try:
+            pool.shutdown(wait=True)
+        except Exception:  # a terminated worker may leave the pool "broken"; it is going anyway
+            log.debug("embedding worker shutdown", exc_info=True)
+
+
+# what the worker process runs (module level, so it pickles by name); the worker embeds in its own process
+def _worker_load(spec: str, allow_download: bool, seq: int) -> int:
+    return get_embedder(spec, allow_download=allow_download, max_seq_length=seq).dim
+
+
+def _worker_encode(spec: str, allow_download: bool, seq: int, texts: list[str], batch_size: int) -> bytes:
+    return get_embedder(spec, allow_download=allow_download, max_seq_length=seq).encode(
+        texts, batch_size=batch_size).tobytes()
+
+
+def _worker_query(spec: str, allow_download: bool, seq: int, text: str) -> bytes:
+    import numpy as np
+
+    return np.asarray(get_embedder(spec, allow_download=allow_download, max_seq_length=seq).embed_query(text),
+                      dtype=np.float32).tobytes()
+
+
+_EMBEDDERS: dict[tuple[str, bool, int], Any] = {}
+_WORKER_PROCESS = {"on": False, "closed": False}
+
+
+def embed_in_worker_process(on: bool = True) -> None:
+    """Load the models this process asks for in a worker process instead of this one (the language server):
+    importing torch and loading a model hold the GIL for 100+ ms at a stretch (dlopen of the torch libraries),
+    and every keystroke arriving meanwhile waited for it (edit -> diagnostics p95 120-170 ms while the model
+    loaded). Call it before the first `get_embedder`; where forkserver is unavailable it does nothing."""
+    import multiprocessing
+
+    _WORKER_PROCESS["on"] = on and "forkserver" in multiprocessing.get_all_start_methods()
+    _WORKER_PROCESS["closed"] = False
+
+
+def close_embedders() -> None:
+    """Stop the worker processes of the models loaded so far (the server, on shutdown)."""
+    with _LOAD_LOCK:
+        embedders = list(_EMBEDDERS.values())
+        _EMBEDDERS.clear()
+        _WORKER_PROCESS["closed"] = _WORKER_PROCESS["on"]  # a model still loading is stopped when it is in
+    for embedder in embedders:
+        close = getattr(embedder, "close", None)
+        if close is not None:
+            close()
 
 
 def get_embedder(spec: str | None = None, *, allow_download: bool = False,
                  max_seq_length: int = DEFAULT_MAX_SEQ_LENGTH) -> Embedder:
-    """The process-wide Embedder for a model (loaded on first use). Raises ModelUnavailable."""
+    """The process-wide Embedder for a model (loaded on first use; in a worker process after
+    `embed_in_worker_process()`). Raises ModelUnavailable."""
     spec = spec or default_model_spec()
     if not spec:
         raise ModelUnavailable(
@@ -228,6 +375,13 @@ def get_embedder(spec: str | None = None, *, allow_download: bool = False,
         found = _EMBEDDERS.get(key)
     if found is not None:
         return found
-    embedder = Embedder(spec, allow_download=allow_download, max_seq_length=max_seq_length)
+    kind = WorkerEmbedder if _WORKER_PROCESS["on"] else Embedder
+    embedder = kind(spec, allow_download=allow_download, max_seq_length=max_seq_length)
     with _LOAD_LOCK:
-        return _EMBEDDERS.setdefault(key, embedder)
+        closed = _WORKER_PROCESS["closed"]
+        kept = embedder if closed else _EMBEDDERS.setdefault(key, embedder)
+    if isinstance(embedder, WorkerEmbedder) and (closed or kept is not embedder):
+        embedder.close()  # the server is shutting down, or another thread loaded it meanwhile
+        if closed:
+            raise ModelUnavailable("the language server is shutting down")
+    return kept  # type: ignore[no-any-return]

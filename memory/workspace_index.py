@@ -49,6 +49,7 @@ from ..analysis.project import (
     wanted,
     workspace_findings,
 )
+from ..analysis.worker_process import detach
 
 log = logging.getLogger(__name__)
 
@@ -194,8 +195,9 @@ def run_parallel(
     analyses is pickled and one process fewer starts. Results then come in no particular order."""
     _preload()  # forked workers inherit what is imported here instead of each importing it again
     chunksize = max(1, min(16, len(todo) // (workers * 8)))
-    pool = ProcessPoolExecutor(
-        max_workers=workers - inline, initializer=_init_worker, initargs=(settings, extract), mp_context=mp_context
+    pool = ProcessPoolExecutor(  # workers keep quiet on stdout (the server's LSP stream) and end with this process
+        max_workers=workers - inline, initializer=detach, initargs=(os.getpid(), _init_worker, settings, extract),
+        mp_context=mp_context,
     )
     try:
         if not inline:

@@ -116,6 +116,9 @@ def run(
     """
     stdin, stdout = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a stray print() must never corrupt the protocol stream
+    from sophia_artemis.memory.embedder import embed_in_worker_process
+
+    embed_in_worker_process()  # torch never loads in the process that answers keystrokes
     server = create_server()
     server.log_handler = logs.configure(server, log_file, log_level)  # type: ignore[attr-defined]
     log.info("starting %s %s on %s", NAME, __version__, transport)

@@ -25,6 +25,7 @@ import asyncio
 import bisect
 import contextlib
 import logging
+import sys
 import threading
 import time
 import uuid
@@ -430,6 +431,10 @@ class MemoryFeatures:
             with contextlib.suppress(Exception):
                 rm.memory.close()
         self.pool.shutdown(wait=False, cancel_futures=True)
+        if "sophia_artemis.memory.embedder" in sys.modules:  # no model was asked for otherwise
+            from sophia_artemis.memory.embedder import close_embedders
+
+            close_embedders()
 
 
 class _Progress:

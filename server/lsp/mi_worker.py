@@ -19,10 +19,12 @@ import asyncio
 import gc
 import logging
 import multiprocessing
+import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from sophia_artemis.analysis import maintainability_index
+from sophia_artemis.analysis.worker_process import detach
 
 log = logging.getLogger(__name__)
 
@@ -38,7 +40,8 @@ class MaintainabilityWorker:
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
             self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("forkserver")
+                max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
+                initializer=detach, initargs=(os.getpid(),),  # quiet stdio; ends with the server however it ends
             )
         return self._pool
 

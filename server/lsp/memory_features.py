@@ -4,7 +4,8 @@ One `IntelligenceEngine` per project root, opened on first use. After `initializ
 are in) each workspace folder is indexed in a worker thread: the scan first (quick), then the embedding in
 batches, with workDoneProgress when the client supports it (cancellable), log lines otherwise. A search that
 arrives while chunks are being embedded makes the embedding pause at the next batch, answers, and lets it go
-on. Without a model or the `semantic` extra, search is lexical: the reason is shown once (window/showMessage)
+on; so does typing (the scan and the embedding wait until no document was opened or edited for TYPING_PAUSE,
+since they share the GIL with the keystroke path; the model itself runs in a worker process). Without a model or the `semantic` extra, search is lexical: the reason is shown once (window/showMessage)
 and carried in each answer's `note`. Saving a file brings the index up to date (only files whose size or mtime
 changed are read, only chunks whose hash changed are embedded again).
 
@@ -55,6 +56,7 @@ SEARCH, REMEMBER, NOTES, REINDEX, SHOW_SIMILAR = (
 )
 SOURCE = "memory"  # engine.set_extra source of SA501
 SIMILAR_DELAY = 1.0  # seconds after the last edit
+TYPING_PAUSE = 1.0  # background indexing waits until no document was opened or edited for this long
 NOTE_MIN_SIMILARITY = 0.35  # a note answers a query when its text is at least this close (cosine)
 PROGRESS_EVERY = 0.25  # seconds between progress reports (log lines: LOG_EVERY)
 LOG_EVERY = 5.0
@@ -128,6 +130,9 @@ class MemoryFeatures:
         self.markdown = True
         self._background: set[asyncio.Task[Any]] = set()
         self.status = StatusReporter(server)  # app.py passes the server's one (sophia/status)
+        # time.monotonic() of the last open or edit: indexing gives way to typing (and, from the start, to the
+        # editor's first opens)
+        self.last_activity = time.monotonic()
 
     def search_component(self, rm: RootMemory) -> str:
         return component("search", rm.root, self.engine.settings.folders)
@@ -239,9 +244,25 @@ class MemoryFeatures:
             if doc.python and doc.root == rm.root:
                 self.schedule_similar(doc, 0)
 
+    def typing(self) -> bool:
+        return time.monotonic() - self.last_activity < TYPING_PAUSE
+
+    def _quiet(self, rm: RootMemory, reporter: _Progress) -> None:
+        """Wait (in the indexing thread) while the user types: indexing shares the GIL with the keystroke
+        path, and a keystroke must not wait for it."""
+        with rm.cond:
+            while self.typing() and not reporter.cancelled():
+                rm.cond.wait(0.05)
+
     def _index_sync(self, rm: RootMemory, reporter: _Progress) -> Any:
+        self._quiet(rm, reporter)  # opening the stores (chromadb) and the scan start once the editor is quiet
         sem = rm.memory.semantic
-        report = sem.index(progress=reporter.scan, cancel=reporter.cancelled, embed=False)
+
+        def scan(stage: str, done: int, total: int) -> None:
+            self._quiet(rm, reporter)
+            reporter.scan(stage, done, total)
+
+        report = sem.index(progress=scan, cancel=reporter.cancelled, embed=False)
         reporter.loop.call_soon_threadsafe(rm.scanned.set)  # asyncio.Event: set on the loop's thread
         if report.cancelled:
             return report
@@ -251,7 +272,7 @@ class MemoryFeatures:
             reporter.set_embedding(len(pending), ends)
 
             def stop() -> bool:
-                return reporter.cancelled() or rm.waiting > 0
+                return reporter.cancelled() or rm.waiting > 0 or self.typing()
 
             while True:
                 left = sem.catalogue.pending_count(sem.model_id)
@@ -265,6 +286,7 @@ class MemoryFeatures:
                 with rm.cond:  # a search wants the lock: let it run, then go on
                     while rm.waiting > 0:
                         rm.cond.wait(0.05)
+                self._quiet(rm, reporter)
             if not report.cancelled:  # deletes vectors of removed chunks, writes the manifest
                 report = sem.index(cancel=reporter.cancelled)
         if sem.mode == "vector" and not report.cancelled:
@@ -330,6 +352,8 @@ class MemoryFeatures:
     # ------------------------------------------------------------------------------------------ SA501
 
     def on_analysed(self, doc: OpenDocument, changed: bool) -> None:
+        if doc.reason in ("open", "edit"):
+            self.last_activity = time.monotonic()
         if doc.reason in ("open", "edit") and doc.python and doc.path is not None and doc.root is not None:
             self.schedule_similar(doc, 0 if doc.reason == "open" else SIMILAR_DELAY)
 

@@ -45,3 +45,23 @@ def detach(server_pid: int, then: Callable[..., Any] | None = None, *args: Any) 
     threading.Thread(target=_watch, args=(server_pid,), name="sophia-watch-server", daemon=True).start()
     if then is not None:
         then(*args)
+
+
+def stop_pool(pool: Any, name: str) -> None:
+    """Stop a one-off pool of server workers now: a computation still running is abandoned (its process is
+    terminated, not waited for), then the pool is joined and collected, so no process or named semaphore is left
+    for multiprocessing's resource tracker (the server ends with os._exit, which runs no finalizer)."""
+    import gc
+    import logging
+
+    processes = list((getattr(pool, "_processes", None) or {}).values())
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in processes:
+        if process.is_alive():
+            process.terminate()
+    try:
+        pool.shutdown(wait=True)
+    except Exception:  # a terminated worker may leave the pool "broken"; it is going anyway
+        logging.getLogger(__name__).debug("%s worker shutdown", name, exc_info=True)
+    del pool, processes
+    gc.collect()

@@ -31,6 +31,31 @@ DEFAULT_MAX_SEQ_LENGTH = 128  # all-MiniLM-L6-v2 was trained on 128 word pieces;
 QUERY_CACHE = 512
 
 
+class QueryCache:
+    """The vectors of the last QUERY_CACHE queries (a search box asks the same few again and again)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._vectors: OrderedDict[str, list[float]] = OrderedDict()
+
+    def get(self, text: str) -> list[float] | None:
+        with self._lock:
+            hit = self._vectors.get(text)
+            if hit is not None:
+                self._vectors.move_to_end(text)
+            return hit
+
+    def put(self, text: str, vector: list[float]) -> None:
+        with self._lock:
+            self._vectors[text] = vector
+            if len(self._vectors) > QUERY_CACHE:
+                self._vectors.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._vectors.clear()
+
+
 class ModelUnavailable(RuntimeError):
     """The model cannot be loaded; the message says why, for the user."""
 
@@ -99,7 +124,7 @@ class Embedder:
         self.dim = int(get_dim() or 0)
         self.id = model_id(spec, max_seq_length)
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries = QueryCache()
         self.calls = 0  # texts embedded (not counting query-cache hits): tests and benchmarks read it
 
     def _threads(self, n: int) -> Callable[[], None]:
@@ -131,11 +156,10 @@ class Embedder:
         return vectors.astype("float32").reshape(len(texts), -1)
 
     def embed_query(self, text: str) -> list[float]:
+        hit = self._queries.get(text)
+        if hit is not None:
+            return hit
         with self._lock:
-            hit = self._queries.get(text)
-            if hit is not None:
-                self._queries.move_to_end(text)
-                return hit
             restore = self._threads(self.query_threads)
             try:
                 vec = self._model.encode([text], batch_size=1, convert_to_numpy=True, normalize_embeddings=True,
@@ -143,14 +167,11 @@ class Embedder:
             finally:
                 restore()
             self.calls += 1
-            self._queries[text] = vec
-            if len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
-            return vec
+        self._queries.put(text, vec)
+        return vec
 
     def clear_query_cache(self) -> None:
-        with self._lock:
-            self._queries.clear()
+        self._queries.clear()
 
 
 def model_id(spec: str, seq: int = DEFAULT_MAX_SEQ_LENGTH) -> str:
@@ -228,7 +249,7 @@ class WorkerEmbedder:
         self._pool: Any = None
         self._closed = False
         self._lock = threading.Lock()
-        self._queries: OrderedDict[str, list[float]] = OrderedDict()
+        self._queries = QueryCache()
         self.calls = 0
         try:
             self.dim = int(self._call(_worker_load, ()))
@@ -280,40 +301,27 @@ class WorkerEmbedder:
         return np.frombuffer(raw, dtype=np.float32).reshape(len(texts), -1).tolist()
 
     def embed_query(self, text: str) -> list[float]:
-        with self._lock:
-            hit = self._queries.get(text)
-            if hit is not None:
-                self._queries.move_to_end(text)
-                return hit
+        hit = self._queries.get(text)
+        if hit is not None:
+            return hit
         import numpy as np
 
         vec = np.frombuffer(self._call(_worker_query, (text,)), dtype=np.float32).tolist()
         self.calls += 1
-        with self._lock:
-            self._queries[text] = vec
-            if len(self._queries) > QUERY_CACHE:
-                self._queries.popitem(last=False)
+        self._queries.put(text, vec)
         return vec
 
     def clear_query_cache(self) -> None:
-        with self._lock:
-            self._queries.clear()
+        self._queries.clear()
 
     def close(self) -> None:
         """Stop the worker process (a computation still running is abandoned, and no new one starts)."""
         with self._lock:
             pool, self._pool, self._closed = self._pool, None, True
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:
-            if process.is_alive():
-                process.terminate()
-        try:
-            pool.shutdown(wait=True)
-        except Exception:  # a terminated worker may leave the pool "broken"; it is going anyway
-            log.debug("embedding worker shutdown", exc_info=True)
+        if pool is not None:
+            from sophia_artemis.analysis.worker_process import stop_pool
+
+            stop_pool(pool, "embedding")
 
 
 # what the worker process runs (module level, so it pickles by name); the worker embeds in its own process

@@ -16,7 +16,6 @@ a thread: a keystroke that arrives meanwhile is not held up by it.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import multiprocessing
 import os
@@ -24,7 +23,7 @@ from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from sophia_artemis.analysis import maintainability_index
-from sophia_artemis.analysis.worker_process import detach
+from sophia_artemis.analysis.worker_process import detach, stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -75,19 +74,5 @@ class MaintainabilityWorker:
     def close(self) -> None:
         """Stop the worker (on shutdown); a computation still running is abandoned."""
         pool, self._pool, self._started = self._pool, None, False
-        if pool is None:
-            return
-        processes = list((getattr(pool, "_processes", None) or {}).values())
-        pool.shutdown(wait=False, cancel_futures=True)
-        for process in processes:  # a long computation is not waited for
-            if process.is_alive():
-                process.terminate()
-        # joined, so no semaphore or process is left for multiprocessing's resource tracker to complain about
-        try:
-            pool.shutdown(wait=True)
-        except Exception:  # a terminated worker may leave the pool "broken"; it is going anyway
-            log.debug("maintainability worker shutdown", exc_info=True)
-        # the pool's queues hold named semaphores, released by finalizers; the server ends with os._exit,
-        # which runs none, so collect them now
-        del pool, processes
-        gc.collect()
+        if pool is not None:
+            stop_pool(pool, "maintainability")

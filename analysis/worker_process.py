@@ -47,6 +47,18 @@ def detach(server_pid: int, then: Callable[..., Any] | None = None, *args: Any) 
         then(*args)
 
 
+def one_worker_pool() -> Any:
+    """A pool of one server worker forked from the forkserver (never from the multithreaded server itself),
+    detached as above; it starts its process on the first submit."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    return ProcessPoolExecutor(
+        max_workers=1, mp_context=multiprocessing.get_context("forkserver"), initializer=detach,
+        initargs=(os.getpid(),),
+    )
+
+
 def stop_pool(pool: Any, name: str) -> None:
     """Stop a one-off pool of server workers now: a computation still running is abandoned (its process is
     terminated, not waited for), then the pool is joined and collected, so no process or named semaphore is left

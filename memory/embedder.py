@@ -259,21 +259,16 @@ class WorkerEmbedder:
         self.id = model_id(spec, max_seq_length)
 
     def _call(self, fn: Callable[..., Any], args: tuple[Any, ...]) -> Any:
-        import multiprocessing
-        from concurrent.futures import ProcessPoolExecutor
         from concurrent.futures.process import BrokenProcessPool
 
-        from sophia_artemis.analysis.worker_process import detach
+        from sophia_artemis.analysis.worker_process import one_worker_pool
 
         for attempt in (1, 2):
             with self._lock:
                 if self._closed:
                     raise ModelUnavailable(f"the embedding worker process for {self.spec} was stopped")
                 if self._pool is None:
-                    self._pool = ProcessPoolExecutor(
-                        max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
-                        initializer=detach, initargs=(os.getpid(),),
-                    )
+                    self._pool = one_worker_pool()
                 pool = self._pool
             try:
                 return pool.submit(fn, *self._args, *args).result()

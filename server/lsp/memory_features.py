@@ -5,8 +5,9 @@ are in) each workspace folder is indexed in a worker thread: the scan first (qui
 batches, with workDoneProgress when the client supports it (cancellable), log lines otherwise. A search that
 arrives while chunks are being embedded makes the embedding pause at the next batch, answers, and lets it go
 on; so does typing (the scan and the embedding wait until no document was opened or edited for TYPING_PAUSE,
-since they share the GIL with the keystroke path; the model itself runs in a worker process). Without a model or the `semantic` extra, search is lexical: the reason is shown once (window/showMessage)
-and carried in each answer's `note`. Saving a file brings the index up to date (only files whose size or mtime
+since they share the GIL with the keystroke path; the model itself runs in a worker process). Without a model
+or the `semantic` extra, search is lexical: the reason is shown once (window/showMessage) and carried in each
+answer's `note`. Saving a file brings the index up to date (only files whose size or mtime
 changed are read, only chunks whose hash changed are embedded again).
 
 Notes (`sophia.remember`) live in the project memory; they are searchable (their text is embedded and
@@ -352,9 +353,10 @@ class MemoryFeatures:
     # ------------------------------------------------------------------------------------------ SA501
 
     def on_analysed(self, doc: OpenDocument, changed: bool) -> None:
-        if doc.reason in ("open", "edit"):
-            self.last_activity = time.monotonic()
-        if doc.reason in ("open", "edit") and doc.python and doc.path is not None and doc.root is not None:
+        if doc.reason not in ("open", "edit"):
+            return
+        self.last_activity = time.monotonic()
+        if doc.python and doc.path is not None and doc.root is not None:
             self.schedule_similar(doc, 0 if doc.reason == "open" else SIMILAR_DELAY)
 
     def on_closed(self, doc: OpenDocument) -> None:

@@ -18,12 +18,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
-import os
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 
 from sophia_artemis.analysis import maintainability_index
-from sophia_artemis.analysis.worker_process import detach, stop_pool
+from sophia_artemis.analysis.worker_process import one_worker_pool, stop_pool
 
 log = logging.getLogger(__name__)
 
@@ -38,10 +37,7 @@ class MaintainabilityWorker:
 
     def _executor(self) -> ProcessPoolExecutor:
         if self._pool is None:
-            self._pool = ProcessPoolExecutor(
-                max_workers=1, mp_context=multiprocessing.get_context("forkserver"),
-                initializer=detach, initargs=(os.getpid(),),  # quiet stdio; ends with the server however it ends
-            )
+            self._pool = one_worker_pool()  # quiet stdio; ends with the server however it ends
         return self._pool
 
     async def compute(self, text: str) -> float | None:
